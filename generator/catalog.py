@@ -1,0 +1,60 @@
+"""``keras-atlas models``: every backbone with its input size, parameter count and options.
+
+Parameter counts come from building each network once (untrained, which downloads nothing) and are
+remembered in the cache, keyed by the Keras version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from generator.registry import APPLICATIONS
+from generator.files import write_text_if_changed
+
+
+def parameter_counts(cache_dir: Path, progress=None) -> dict[str, int]:
+    """``{name: parameters}`` of every registered application at its default size (built once, then cached)."""
+    import keras
+
+    path = Path(cache_dir) / f"parameter-counts-keras-{keras.__version__}.json"
+    try:
+        counts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        counts = {}
+    missing = [name for name in sorted(APPLICATIONS) if name not in counts]
+    for name in missing:
+        app = APPLICATIONS[name]
+        model = getattr(keras.applications, app.constructor)(weights=None)
+        counts[name] = int(model.count_params())
+        del model
+        keras.backend.clear_session()
+        if progress:
+            progress(name)
+    if missing:
+        write_text_if_changed(path, json.dumps(counts, indent=1, sort_keys=True))
+    return counts
+
+
+def print_catalog(cache_dir: Path) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    console = Console()
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("counting parameters (first run only)", total=len(APPLICATIONS))
+        counts = parameter_counts(cache_dir, progress=lambda name: bar.update(task, advance=1, description=f"built {name}"))
+    table = Table(title="Backbones (--model NAME or NAME:key=value)")
+    for column in ("name", "Keras constructor", "input", "parameters", "options", "weights"):
+        table.add_column(column, justify="right" if column in ("input", "parameters") else "left")
+    for name in sorted(APPLICATIONS):
+        app = APPLICATIONS[name]
+        options = []
+        if app.alphas:
+            options.append("alpha " + "/".join(f"{a:g}" for a in app.alphas))
+        if app.takes_depth_multiplier:
+            options.append("depth_multiplier")
+        table.add_row(name, app.constructor, f"{app.input_size} px", f"{counts[name]:,}", ", ".join(options),
+                      "imagenet (Keras download), random, file")
+    console.print(table)

@@ -1,0 +1,142 @@
+"""Filter visualisation: activation maximisation of many filters of one layer at once.
+
+The code this grew from optimised one filter at a time in eager mode. Here every requested filter of a layer is
+one image of a single batch, optimised together in one compiled step (``tf.function``) on a model cut at that
+layer: image ``i`` maximises the mean activation of filter ``filter_indices[i]``. Since Adam is element-wise and
+the images never interact, this is the same optimisation as one filter at a time, done in one pass.
+
+The recipe is the one that gives readable pictures (see ``fourier``, ``transforms`` and ``redirected_relu``):
+a decorrelated Fourier parametrisation, a random affine transform per image at every step, Adam, and a ReLU
+gradient that reaches units which are not firing yet during the first steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from generator.compute.fourier import initial_spectrum, spectrum_scale, spectrum_to_rgb
+from generator.compute.layers import channel_count
+from generator.compute.redirected_relu import call_with_redirected_relu
+from generator.compute.transforms import Robustness, random_affine
+from generator.errors import AtlasError
+
+
+def scale_to_unit_range(images):
+    """Default input scaling, 0..255 to [-1, 1] (MobileNet, Inception and most small models)."""
+    return images / 127.5 - 1.0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Every parameter of a filter visualisation (all of it goes into the cache key)."""
+
+    size: int = 64
+    steps: int = 40
+    learning_rate: float = 0.05
+    redirect_steps: int = 16
+    """Steps during which the redirected ReLU gradient is on."""
+    robustness: Robustness = field(default_factory=Robustness)
+
+
+def truncated_model(model, layer_name: str, redirect_switch=None):
+    """``model`` cut at ``layer_name``, taking any image size, sharing the original weights.
+
+    With ``redirect_switch`` (a ``tf.Variable``), every ReLU on the way uses the redirected gradient while the
+    variable is positive.
+    """
+    import keras
+
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError:
+        raise AtlasError(f"layer {layer_name!r} is not in model {model.name!r}") from None
+    cut = keras.Model(model.inputs, layer.output)
+    call_function = call_with_redirected_relu(redirect_switch) if redirect_switch is not None else None
+    return keras.models.clone_model(
+        cut,
+        input_tensors=[keras.Input((None, None, model.inputs[0].shape[-1]))],
+        clone_function=lambda original: original,
+        call_function=call_function,
+    )
+
+
+def _check_filters(model, layer_name: str, filter_indices: list[int]) -> None:
+    channels = channel_count(model.get_layer(layer_name))
+    bad = [index for index in filter_indices if not 0 <= index < channels]
+    if bad:
+        raise AtlasError(
+            f"layer {layer_name!r} has {channels} filters (0..{channels - 1}); filter index {bad[0]} does not exist"
+        )
+
+
+def visualize_filters(
+    model,
+    layer_name: str,
+    filter_indices: list[int],
+    *,
+    size: int = 64,
+    steps: int = 40,
+    seed: int = 0,
+    learning_rate: float = 0.05,
+    preprocess: Callable | None = None,
+    recipe: Recipe | None = None,
+) -> np.ndarray:
+    """uint8 images (len(filter_indices), size, size, 3), image i maximising filter ``filter_indices[i]``.
+
+    ``preprocess`` maps float 0..255 RGB tensors to the model's input scale (a backbone's ``preprocess_fn``);
+    it defaults to [-1, 1]. The same arguments and seed give the same bytes.
+    """
+    import tensorflow as tf
+
+    filter_indices = [int(index) for index in filter_indices]
+    _check_filters(model, layer_name, filter_indices)
+    recipe = recipe or Recipe(size=size, steps=steps, learning_rate=learning_rate)
+    preprocess = preprocess or scale_to_unit_range
+    count, size = len(filter_indices), recipe.size
+
+    redirect = tf.Variable(1.0, trainable=False)
+    features = truncated_model(model, layer_name, redirect)
+    scale = tf.constant(spectrum_scale(size, size))
+    spectrum = tf.Variable(initial_spectrum(count, size, size, seed))
+    first_moment = tf.Variable(tf.zeros_like(spectrum))
+    second_moment = tf.Variable(tf.zeros_like(spectrum))
+    targets = tf.constant(filter_indices, tf.int32)
+    beta1, beta2, epsilon = 0.9, 0.999, 1e-8
+
+    @tf.function(reduce_retracing=True)
+    def step(t):
+        with tf.GradientTape() as tape:
+            images = spectrum_to_rgb(spectrum, size, size, scale)
+            moved = random_affine(images, t, seed, recipe.robustness)
+            activations = features(preprocess(moved * 255.0), training=False)
+            chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
+            loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
+        gradient = tape.gradient(loss, spectrum)
+        count_t = tf.cast(t, tf.float32) + 1.0
+        first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
+        second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))
+        corrected = first_moment / (1 - beta1**count_t)
+        spread = tf.sqrt(second_moment / (1 - beta2**count_t)) + epsilon
+        spectrum.assign_sub(recipe.learning_rate * corrected / spread)
+
+    for t in range(recipe.steps):
+        redirect.assign(1.0 if t < recipe.redirect_steps else 0.0)
+        step(tf.constant(t, tf.int64))
+    images = spectrum_to_rgb(spectrum, size, size, scale).numpy()
+    return np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
+
+
+def filter_response(
+    model, layer_name: str, filter_indices: list[int], images: np.ndarray, *, preprocess: Callable | None = None
+) -> np.ndarray:
+    """Mean activation of filter ``filter_indices[i]`` on uint8 image ``i``: how strongly each image drives it."""
+    import tensorflow as tf
+
+    preprocess = preprocess or scale_to_unit_range
+    features = truncated_model(model, layer_name)
+    activations = features(preprocess(tf.constant(np.asarray(images, np.float32))), training=False)
+    chosen = tf.gather(activations, tf.constant(filter_indices, tf.int32), axis=3, batch_dims=1)
+    return tf.reduce_mean(chosen, axis=[1, 2]).numpy()

@@ -1,0 +1,80 @@
+"""Class-activation maps for every selected layer from one forward and one backward pass.
+
+The code this grew from ran one pass per layer and explained the class whose index equalled the layer's
+channel count. Here a single multi-output model yields every layer's activations and the pre-softmax scores;
+one gradient call returns d(score of the explained class)/d(activations) for all layers at once. The explained
+class is each image's top-1 prediction unless ``class_index`` names one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.compute.logits import logits_output
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Heatmaps of a batch and what they explain."""
+
+    heatmaps: dict[str, np.ndarray]
+    """``{layer_name: float32 (N, h, w) in [0, 1]}``."""
+    class_indices: np.ndarray
+    """int (N,): the class each image's heatmaps explain."""
+    probabilities: np.ndarray
+    """float32 (N,): softmax probability of that class."""
+    probabilities_all: np.ndarray
+    """float32 (N, classes): softmax of the pre-softmax scores (the predictions, from the same pass)."""
+    activations: dict[str, np.ndarray]
+    """``{layer_name: float32 (N, h, w, C)}``: the layers' outputs, from the same forward pass."""
+
+
+def explain(model, images: np.ndarray, layer_names: list[str], class_index: int | None = None) -> Explanation:
+    """Grad-CAM of every layer in ``layer_names`` for a preprocessed batch, with the classes explained."""
+    import keras
+    import tensorflow as tf
+
+    probe = keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names] + [logits_output(model)])
+    batch = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        *activations, scores = probe(batch, training=False)
+        if class_index is None:
+            explained = tf.argmax(scores, axis=-1, output_type=tf.int32)
+        else:
+            if not 0 <= class_index < scores.shape[-1]:
+                raise ValueError(f"class_index {class_index} is outside the model's {scores.shape[-1]} classes")
+            explained = tf.fill([tf.shape(scores)[0]], tf.constant(class_index, tf.int32))
+        target = tf.reduce_sum(tf.gather(scores, explained, axis=1, batch_dims=1))
+    gradients = tape.gradient(target, activations)
+    softmax = tf.nn.softmax(scores, axis=-1)
+    probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
+    heatmaps = {
+        name: _normalise(gradcam_map(np.asarray(activation), np.asarray(gradient)))
+        for name, activation, gradient in zip(layer_names, activations, gradients)
+    }
+    return Explanation(
+        heatmaps=heatmaps,
+        class_indices=np.asarray(explained),
+        probabilities=np.asarray(probabilities, dtype=np.float32),
+        probabilities_all=np.asarray(softmax, dtype=np.float32),
+        activations={name: np.asarray(activation, dtype=np.float32) for name, activation in zip(layer_names, activations)},
+    )
+
+
+def gradcam(model, images: np.ndarray, layer_names: list[str], class_index: int | None = None) -> dict[str, np.ndarray]:
+    """``{layer_name: float32 (N, h, w) in [0, 1]}``: Grad-CAM of each layer for a preprocessed batch."""
+    return explain(model, images, layer_names, class_index).heatmaps
+
+
+def gradcam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """Grad-CAM: ReLU of the channel sum of activations weighted by their spatially averaged gradients."""
+    weights = gradients.mean(axis=(1, 2), keepdims=True)
+    return np.maximum((weights * activations).sum(axis=-1), 0.0)
+
+
+def _normalise(maps: np.ndarray) -> np.ndarray:
+    """Scale each map to [0, 1] by its own maximum; an all-zero map stays zero."""
+    peak = maps.reshape(maps.shape[0], -1).max(axis=1).reshape(-1, 1, 1)
+    return np.where(peak > 0, maps / np.where(peak > 0, peak, 1.0), 0.0).astype(np.float32)

@@ -1,0 +1,311 @@
+"""The atlas configuration: ``atlas.yml`` merged with command-line flags, validated once, up front.
+
+Every option is declared here with its type, default and a one-line docstring (the style of mkdocs'
+``config/defaults.py``). Validation errors become one line per problem that names the key's path, for example
+``atlas.yml: backbones[2].alpha: 0.3 is not allowed for mobilenet; allowed: 0.25, 0.5, 0.75, 1.0``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from generator.registry import APPLICATIONS, unknown_backbone_message
+from generator.errors import AtlasError
+
+WEIGHT_FILE_SUFFIXES = (".weights.h5", ".h5", ".keras")
+CAM_METHODS = ("gradcam",)
+
+
+class BackboneSpec(BaseModel):
+    """One backbone of the atlas: a Keras Application, or a user's own model file when ``path`` is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    """Application name (see ``keras-atlas models``), or any slug for a model given by ``path``."""
+    alpha: float | None = None
+    """Width multiplier of MobileNet-family models."""
+    depth_multiplier: int | None = Field(default=None, ge=1)
+    """Depth multiplier of MobileNet v1."""
+    weights: str | None = None
+    """Overrides the atlas-wide ``weights`` for this backbone."""
+    input_size: int | None = Field(default=None, ge=32, le=1024)
+    """Square input size in pixels; defaults to the application's own."""
+    title: str | None = None
+    """Display title; derived from the name and options when absent."""
+    path: Path | None = None
+    """A user's own model file (``.keras`` or ``.h5``), loaded with Keras' safe mode on."""
+    classes: Path | None = None
+    """Class names of a user's model: one per line, or a JSON list."""
+    preprocess: Literal["tf", "torch", "caffe", "none"] | None = None
+    """Input scaling of a user's model: ``tf`` [-1, 1], ``torch`` ImageNet mean/std, ``caffe`` BGR mean, ``none`` 0..255."""
+
+    @model_validator(mode="after")
+    def _options_fit_backbone(self) -> "BackboneSpec":
+        if self.path is not None:
+            for option in ("alpha", "depth_multiplier"):
+                if getattr(self, option) is not None:
+                    raise _located(option, f"{option} applies to Keras Applications, not to a model file")
+            return self
+        app = APPLICATIONS.get(self.name)
+        if app is None:
+            raise _located("name", unknown_backbone_message(self.name))
+        if self.alpha is not None and self.alpha not in app.alphas:
+            allowed = ", ".join(str(a) for a in app.alphas) if app.alphas else "none (this model has no alpha)"
+            raise _located("alpha", f"{self.alpha} is not allowed for {app.name}; allowed: {allowed}")
+        if self.depth_multiplier is not None and not app.takes_depth_multiplier:
+            raise _located("depth_multiplier", f"{app.name} takes no depth_multiplier (only mobilenet does)")
+        if self.input_size is not None and self.input_size < app.min_size:
+            raise _located("input_size", f"{app.name} needs at least {app.min_size} px")
+        for option in ("classes", "preprocess"):
+            if getattr(self, option) is not None:
+                raise _located(option, f"{option} applies to a model file given by 'path', not to {app.name}")
+        return self
+
+    @property
+    def slug(self) -> str:
+        """Name used in URLs and cache keys: the name plus any options that change the network."""
+        parts = [self.name]
+        if self.alpha is not None:
+            parts.append(f"alpha{self.alpha:g}".replace(".", "_"))
+        if self.depth_multiplier not in (None, 1):
+            parts.append(f"dm{self.depth_multiplier}")
+        if self.input_size is not None:
+            parts.append(f"{self.input_size}px")
+        return "-".join(parts)
+
+
+class AtlasConfig(BaseModel):
+    """A whole atlas: which networks, which photos, what to compute, and where to write it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = "Keras Atlas"
+    """Site title."""
+    backbones: list[BackboneSpec] = Field(min_length=1)
+    """Networks to draw; each entry is a name or a mapping with options."""
+    images: list[str] = Field(default_factory=lambda: ["data/pets-sample"], min_length=1)
+    """Image files, folders or globs (JPEG, PNG, WebP); an Oxford-IIIT Pet folder is recognised."""
+    per_breed: int | None = Field(default=None, ge=1)
+    """With an Oxford-IIIT Pet folder: take this many images of each breed."""
+    weights: str = "imagenet"
+    """``imagenet`` (Keras' download and cache), ``random`` (untrained, seeded) or a weights file path."""
+    layers: Any = 4
+    """Convolutional layers to draw: N spread evenly through the depth (first and last included), ``all``, or names."""
+    filters: int = Field(default=64, ge=1, le=1024)
+    """Filters per layer in a mosaic (the first N), drawn 8 per row."""
+    size: int = Field(default=64, ge=16, le=512)
+    """Side in pixels of each filter-visualisation image."""
+    steps: int = Field(default=40, ge=0, le=5000)
+    """Optimisation steps per filter visualisation."""
+    learning_rate: float = Field(default=0.05, gt=0, le=10)
+    """Adam learning rate of filter visualisation."""
+    top_k: int = Field(default=3, ge=1, le=100)
+    """Predictions listed per image."""
+    class_index: int | None = Field(default=None, ge=0)
+    """Class explained by heatmaps; the top-1 prediction of each image when absent."""
+    cam: list[Literal["gradcam"]] = Field(default_factory=lambda: ["gradcam"], min_length=1)
+    """Class-activation methods to render."""
+    heatmap_alpha: float = Field(default=0.4, ge=0, le=1)
+    """Weight of the heatmap colour when laid over the photo."""
+    seed: int = Field(default=0, ge=0)
+    """Seed of random weights and of filter visualisation noise."""
+    docs_dir: Path = Path("site_src")
+    """MkDocs docs folder; the generator writes into its ``atlas/`` sub-folder only."""
+    site_dir: Path = Path("site")
+    """Where ``mkdocs build`` writes the site."""
+    cache_dir: Path = Path(".atlas-cache")
+    """Content-addressed cache of computed arrays."""
+    build_site: bool = True
+    """Run ``mkdocs build --strict`` after generating the pages."""
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _layers_form(cls, layers: Any) -> int | str | list[str]:
+        if isinstance(layers, bool):
+            pass
+        elif isinstance(layers, int) and layers >= 1:
+            return layers
+        elif layers == "all":
+            return layers
+        elif isinstance(layers, list) and layers and all(isinstance(name, str) and name for name in layers):
+            return layers
+        raise ValueError(f"must be a positive number, 'all', or a list of layer names (got {layers!r})")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_known(cls, weights: str) -> str:
+        return _check_weights(weights)
+
+    @model_validator(mode="after")
+    def _backbone_weights_known(self) -> "AtlasConfig":
+        for index, spec in enumerate(self.backbones):
+            if spec.weights is not None:
+                try:
+                    _check_weights(spec.weights)
+                except ValueError as error:
+                    raise ValueError(f"backbones[{index}].weights: {error}") from None
+        slugs = [spec.slug for spec in self.backbones]
+        duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+        if duplicates:
+            raise ValueError(f"backbones: {', '.join(duplicates)} appears twice; give each entry distinct options")
+        return self
+
+
+def _check_weights(weights: str) -> str:
+    if weights in ("imagenet", "random"):
+        return weights
+    if not weights.endswith(WEIGHT_FILE_SUFFIXES):
+        raise ValueError(
+            f"{weights!r} is not a weights choice; use imagenet, random, or a path ending in "
+            + ", ".join(WEIGHT_FILE_SUFFIXES)
+        )
+    if not Path(weights).is_file():
+        raise ValueError(f"weights file {weights} does not exist")
+    return weights
+
+
+class _LocatedError(ValueError):
+    """A validation error raised from a model validator that knows which field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _located(field: str, message: str) -> _LocatedError:
+    return _LocatedError(field, message)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Loading and merging
+
+
+ANCHORED_KEYS = ("docs_dir", "site_dir", "cache_dir")
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> AtlasConfig:
+    """Read ``path`` (YAML), apply command-line ``overrides`` and validate.
+
+    Relative paths in the file are taken relative to the file's folder, so an atlas builds the same from any
+    working directory; paths given as flags are relative to the working directory, as a shell user expects.
+    """
+    data: dict[str, Any] = {}
+    source = "command line"
+    if path is not None:
+        source = str(path)
+        data = _read_yaml(path)
+        _anchor_paths(data, Path(path).resolve().parent)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            data[key] = value
+    if isinstance(data.get("backbones"), list):
+        data["backbones"] = [{"name": entry} if isinstance(entry, str) else entry for entry in data["backbones"]]
+    try:
+        return AtlasConfig.model_validate(data)
+    except ValidationError as error:
+        raise AtlasError("\n".join(f"{source}: {line}" for line in format_validation_error(error))) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AtlasError(f"config file {path} does not exist; pass --config PATH or create atlas.yml") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise AtlasError(f"config file {path} cannot be read: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise AtlasError(f"{path}: not valid YAML: {error}".replace("\n", " ")) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AtlasError(f"{path}: the top level must be a mapping of settings, not {type(data).__name__}")
+    return data
+
+
+def _anchor_paths(data: dict[str, Any], base: Path) -> None:
+    def anchor(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return str(base / value)
+        return value
+
+    for key in ANCHORED_KEYS:
+        if key in data:
+            data[key] = anchor(data[key])
+    if isinstance(data.get("images"), list):
+        data["images"] = [anchor(item) for item in data["images"]]
+    elif isinstance(data.get("images"), str):
+        data["images"] = [anchor(data["images"])]
+    if isinstance(data.get("weights"), str) and data["weights"] not in ("imagenet", "random"):
+        data["weights"] = anchor(data["weights"])
+    for entry in data.get("backbones") or []:
+        if isinstance(entry, dict):
+            for key in ("path", "classes"):
+                if key in entry:
+                    entry[key] = anchor(entry[key])
+            if isinstance(entry.get("weights"), str) and entry["weights"] not in ("imagenet", "random"):
+                entry["weights"] = anchor(entry["weights"])
+
+
+def format_location(loc: tuple[Any, ...]) -> str:
+    """``('backbones', 2, 'alpha')`` -> ``backbones[2].alpha``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def format_validation_error(error: ValidationError) -> list[str]:
+    """One line per problem, each naming the key's path and what is allowed."""
+    lines = []
+    for problem in error.errors():
+        loc = tuple(problem["loc"])
+        context = problem.get("ctx") or {}
+        located = context.get("error")
+        if isinstance(located, _LocatedError):
+            loc = loc + (located.field,)
+            message = str(located)
+        elif problem["type"] == "extra_forbidden":
+            message = _unknown_key_message(loc)
+        elif problem["type"] == "missing":
+            message = "is required"
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
+            if "input" in problem and problem["type"] not in ("value_error",):
+                message += f" (got {problem['input']!r})"
+        # Whole-model checks already start their message with the key's path.
+        line = f"{format_location(loc)}: {message}" if loc else message
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _unknown_key_message(loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    fields = BackboneSpec.model_fields if loc[:1] == ("backbones",) and len(loc) > 2 else AtlasConfig.model_fields
+    close = difflib.get_close_matches(key, list(fields), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"unknown key.{hint} Allowed keys: {', '.join(fields)}"
+
+
+def parse_model_spec(spec: str) -> dict[str, Any]:
+    """``NAME`` or ``NAME:key=value,...`` from ``--model`` to a backbone mapping (values typed as YAML)."""
+    name, _, options = spec.partition(":")
+    entry: dict[str, Any] = {"name": name.strip()}
+    if options:
+        for item in options.split(","):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise AtlasError(f"--model {spec}: expected NAME:key=value,... but {item!r} has no '='")
+            entry[key.strip()] = yaml.safe_load(value.strip())
+    return entry

@@ -1,0 +1,40 @@
+"""Atomic, change-aware file writes.
+
+Every file of the atlas goes through ``write_bytes_if_changed``: a killed build never leaves a truncated file
+behind (temporary name, then ``os.replace``), and an unchanged file keeps its modification time, so MkDocs,
+rsync and reviewers see only what really changed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically unless the file already holds exactly these bytes.
+
+    Returns True when the file was written.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def write_text_if_changed(path: Path, text: str) -> bool:
+    """Text flavour of ``write_bytes_if_changed`` (UTF-8, newlines as given)."""
+    return write_bytes_if_changed(path, text.encode("utf-8"))

@@ -1,0 +1,7 @@
+"""Pages: plain results to Markdown through the Jinja templates in ``templates/``. No TensorFlow here."""
+
+from __future__ import annotations
+
+from generator.pages.write import write_pages
+
+__all__ = ["write_pages"]

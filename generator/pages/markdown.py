@@ -1,0 +1,37 @@
+"""Text that is safe to put into Markdown and HTML, and numbers people read at a glance.
+
+File names, layer names and class names come from users; none of them may open a link, a tag or a table cell.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^=:])")
+
+
+def md(text: object) -> str:
+    """Escape ``text`` for Markdown prose and table cells: HTML entities, then every Markdown punctuation mark."""
+    escaped = html.escape(str(text), quote=True)
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
+    return escaped.replace("\n", " ").replace("\r", " ")
+
+
+def attr(text: object) -> str:
+    """Escape ``text`` for an HTML attribute value or Markdown image alt text (brackets removed)."""
+    cleaned = str(text).replace("[", "(").replace("]", ")").replace("\n", " ")
+    return html.escape(cleaned, quote=True)
+
+
+def count(value: int) -> str:
+    """4253864 -> '4.25 M', 12345 -> '12.3 k'."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.2f} M"
+    if value >= 10_000:
+        return f"{value / 1_000:.1f} k"
+    return f"{value:,}"
+
+
+def percent(probability: float | None) -> str:
+    return "" if probability is None else f"{probability * 100:.1f} %"

@@ -1,0 +1,48 @@
+"""Render the page templates for an atlas and hand the Markdown to the writer."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jinja2
+
+from generator.pages.markdown import attr, count, md, percent
+from generator.paths import GENERATED_SUBDIR, TEMPLATES_DIR
+from generator.results import AtlasResult
+
+HOME_SNIPPET = "_home.md"
+"""Generated card grid, included by the hand-written ``site_src/index.md`` (MkDocs itself skips ``_*.md``)."""
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # Markdown, not HTML: every user-supplied string goes through |md or |attr instead
+    )
+    env.filters.update(md=md, attr=attr, count=count, percent=percent)
+    return env
+
+
+def render(template: str, **context) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def write_pages(atlas: AtlasResult, writer) -> None:
+    """Write the home snippet, a page per backbone and a page per drawn layer."""
+    photos = {photo.id: photo for photo in atlas.photos}
+    writer.write(
+        HOME_SNIPPET,
+        render("home.md.j2", atlas=atlas, photos=photos, prefix=f"{GENERATED_SUBDIR}/").encode(),
+    )
+    for backbone in atlas.backbones:
+        writer.write(f"{backbone.name}/index.md", render("backbone.md.j2", backbone=backbone, photos=photos).encode())
+        for layer in backbone.layers:
+            writer.write(
+                f"{backbone.name}/layers/{layer.slug}/index.md",
+                render("layer.md.j2", backbone=backbone, layer=layer, photos=photos).encode(),
+            )

@@ -1,0 +1,35 @@
+"""Deterministic image encoding: the same pixels always give the same bytes.
+
+Pillow writes no time or version into PNG or baseline JPEG unless asked to; these helpers never ask, and they
+pin the settings that would otherwise follow library defaults.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """PNG of a uint8 (H, W, 3) or (H, W) array, without metadata chunks."""
+    buffer = io.BytesIO()
+    Image.fromarray(_as_uint8(pixels)).save(buffer, format="PNG", compress_level=6, optimize=False)
+    return buffer.getvalue()
+
+
+def jpeg_bytes(pixels: np.ndarray, quality: int = 88) -> bytes:
+    """Baseline JPEG of a uint8 RGB array, without EXIF or comments (photographs and overlays)."""
+    buffer = io.BytesIO()
+    Image.fromarray(_as_uint8(pixels)).convert("RGB").save(
+        buffer, format="JPEG", quality=quality, optimize=False, progressive=False, subsampling=0
+    )
+    return buffer.getvalue()
+
+
+def _as_uint8(pixels: np.ndarray) -> np.ndarray:
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8:
+        raise TypeError(f"expected uint8 pixels, got {pixels.dtype}")
+    return pixels

@@ -1,0 +1,69 @@
+"""Plain values handed from the pipeline to the pages stage: what was drawn, and where its files are.
+
+Paths are relative to the generated folder (``<docs_dir>/atlas``). Nothing here refers to Keras.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from generator.classes import Prediction
+from generator.compute.summary import Summary
+from generator.weights import Provenance
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    id: str
+    file_name: str
+    photo: str
+    breed: str | None = None
+    species: str | None = None
+
+
+@dataclass(frozen=True)
+class LayerFigure:
+    """One image through one layer."""
+
+    image_id: str
+    activations: str
+    heatmap: str | None
+    explained_class: str | None
+    explained_probability: float | None
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    name: str
+    slug: str
+    kind: str
+    output_shape: str
+    channels: int
+    filters_shown: int
+    mosaic: str
+    figures: list[LayerFigure]
+
+
+@dataclass(frozen=True)
+class BackboneResult:
+    name: str
+    title: str
+    provenance: Provenance
+    input_shape: tuple[int, int, int]
+    summary: Summary
+    architecture_svg: str | None
+    architecture_png: str | None
+    architecture_note: str | None
+    has_classifier: bool
+    predictions: dict[str, list[Prediction]]
+    layers: list[LayerResult]
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AtlasResult:
+    title: str
+    photos: list[PhotoResult]
+    backbones: list[BackboneResult]
+    skipped: list[tuple[str, str]]
+    """(file, reason) of every input file that was not used."""

@@ -1,0 +1,113 @@
+"""Where a backbone's weights come from, and the provenance every page states.
+
+Three sources, named by ``weights``: ``imagenet`` goes through Keras' own download and cache (offline it fails
+fast, naming the missing file and how to put it into the cache), ``random`` is an untrained network seeded for
+repeatability, and a path loads a ``.weights.h5``, ``.h5`` or ``.keras`` file. No source ever falls back to
+another silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from generator.errors import AtlasError
+
+KERAS_CACHE = Path("~/.keras/models").expanduser()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a page says about the weights it shows."""
+
+    kind: str
+    """``imagenet``, ``random``, ``file`` or ``model-file``."""
+    summary: str
+    """One sentence for the page, e.g. 'ImageNet-1k weights, loaded through Keras'."""
+    trained: bool
+    """False for an untrained network: its pages carry a visible notice."""
+    source: str
+    """The URL, file or seed the weights came from."""
+    sha256: str = ""
+    """Hash of the weight values, filled in once the model is built; part of every cache key."""
+
+
+def build_with_weights(build: Callable[[str | None], "object"], weights: str, *, label: str, seed: int):
+    """Build a model with ``build(keras_weights_argument)`` and the chosen ``weights``.
+
+    Returns ``(model, Provenance)``. ``label`` names the backbone in error messages.
+    """
+    import keras
+
+    if weights == "random":
+        keras.utils.set_random_seed(seed)
+        model = build(None)
+        return model, Provenance(
+            kind="random",
+            summary=f"Untrained: random initial weights (seed {seed}). Filters, predictions and heatmaps show no learned features.",
+            trained=False,
+            source=f"seed {seed}",
+        )
+    if weights == "imagenet":
+        try:
+            model = build("imagenet")
+        except Exception as error:  # Keras raises a bare Exception for a failed fetch
+            raise AtlasError(imagenet_download_message(label, error)) from None
+        return model, Provenance(
+            kind="imagenet",
+            summary="ImageNet-1k weights, loaded through Keras' own download and cache (~/.keras/models).",
+            trained=True,
+            source="keras.applications",
+        )
+    path = Path(weights)
+    keras.utils.set_random_seed(seed)
+    model = build(None)
+    load_weights_file(model, path, label=label)
+    return model, Provenance(
+        kind="file",
+        summary=f"Weights loaded from the file {path.name}.",
+        trained=True,
+        source=str(path),
+    )
+
+
+def load_weights_file(model, path: Path, *, label: str) -> None:
+    """``model.load_weights(path)`` with an error that names the file and what disagreed."""
+    if not path.is_file():
+        raise AtlasError(f"{label}: weights file {path} does not exist")
+    try:
+        model.load_weights(str(path))
+    except Exception as error:
+        detail = " ".join(str(error).split())[:400]
+        raise AtlasError(
+            f"{label}: weights file {path} does not fit this architecture: {detail}. "
+            "Check that it was saved from the same backbone and options (alpha, input size)."
+        ) from None
+
+
+def imagenet_download_message(label: str, error: Exception) -> str:
+    """Turn Keras' fetch failure into a message that names the missing file and how to provide it."""
+    text = " ".join(str(error).split())
+    match = re.search(r"(https?://\S+?\.h5)", text)
+    if match is None:
+        return f"{label}: ImageNet weights could not be loaded through Keras: {text}"
+    url = match.group(1)
+    filename = url.rsplit("/", 1)[-1]
+    return (
+        f"{label}: ImageNet weights file {filename} is not in the Keras cache and could not be downloaded "
+        f"({text.split(': ', 1)[-1][:160]}). On a machine with internet, download {url} and copy it to "
+        f"{KERAS_CACHE / filename}; or choose --weights random (untrained) or --weights PATH."
+    )
+
+
+def hash_weight_values(model) -> str:
+    """sha256 of every weight array in order: the identity of 'these weights' in cache keys."""
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        value = variable.numpy()
+        digest.update(str(value.shape).encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
