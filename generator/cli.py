@@ -122,7 +122,7 @@ def run_build(args: argparse.Namespace) -> int:
         config_path = Path("atlas.yml")
     config = load_config(config_path, build_overrides(args))
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from generator.pipeline import build
     from generator.progress import Reporter
 
@@ -138,7 +138,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from generator.catalog import print_catalog
 
     print_catalog(args.cache_dir)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.compute.feed import run_model
+
 
 def layer_activations(model, images: np.ndarray, layer_names: list[str]) -> dict[str, np.ndarray]:
     """``{layer_name: float32 array (N, h, w, channels)}`` for a preprocessed image batch."""
     import keras
 
     probe = keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names])
-    outputs = probe(np.asarray(images, dtype=np.float32), training=False)
+    outputs = run_model(probe, np.asarray(images, dtype=np.float32), training=False)
     if len(layer_names) == 1:
         outputs = [outputs]
     return {name: np.asarray(output, dtype=np.float32) for name, output in zip(layer_names, outputs)}

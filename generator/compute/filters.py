@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from generator.compute.feed import run_model
+
 from generator.compute.fourier import initial_spectrum, spectrum_scale, spectrum_to_rgb
 from generator.compute.layers import channel_count
 from generator.compute.redirected_relu import call_with_redirected_relu
@@ -111,7 +113,7 @@ def visualize_filters(
         with tf.GradientTape() as tape:
             images = spectrum_to_rgb(spectrum, size, size, scale)
             moved = random_affine(images, t, seed, recipe.robustness)
-            activations = features(preprocess(moved * 255.0), training=False)
+            activations = run_model(features, preprocess(moved * 255.0), training=False)
             chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
             loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
         gradient = tape.gradient(loss, spectrum)
@@ -137,6 +139,6 @@ def filter_response(
 
     preprocess = preprocess or scale_to_unit_range
     features = truncated_model(model, layer_name)
-    activations = features(preprocess(tf.constant(np.asarray(images, np.float32))), training=False)
+    activations = run_model(features, preprocess(tf.constant(np.asarray(images, np.float32))), training=False)
     chosen = tf.gather(activations, tf.constant(filter_indices, tf.int32), axis=3, batch_dims=1)
     return tf.reduce_mean(chosen, axis=[1, 2]).numpy()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.compute.feed import run_model
+
 from generator.compute.logits import logits_output
 
 
@@ -39,7 +41,7 @@ def explain(model, images: np.ndarray, layer_names: list[str], class_index: int 
     probe = keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names] + [logits_output(model)])
     batch = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
     with tf.GradientTape() as tape:
-        *activations, scores = probe(batch, training=False)
+        *activations, scores = run_model(probe, batch, training=False)
         if class_index is None:
             explained = tf.argmax(scores, axis=-1, output_type=tf.int32)
         else:

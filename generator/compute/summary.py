@@ -5,6 +5,7 @@ Both are computed from the model here so that rendering and pages never touch Ke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -65,4 +66,17 @@ def architecture_dot(model, *, max_layers: int = 400) -> str:
     if len(model.layers) > max_layers:
         return ""
     dot = keras.utils.model_to_dot(model, show_shapes=True, show_layer_names=True, dpi=None, rankdir="TB")
-    return dot.to_string()
+    return stable_node_names(dot.to_string())
+
+
+def stable_node_names(dot_source: str) -> str:
+    """Replace Keras' node names, which are ``id(layer)`` memory addresses, by ``n0, n1...`` in order of appearance.
+
+    Without this, the same model gives a different SVG on every run.
+    """
+    names: dict[str, str] = {}
+
+    def rename(match: "re.Match[str]") -> str:
+        return names.setdefault(match.group(0), f"n{len(names)}")
+
+    return re.sub(r"\b\d{9,}\b", rename, dot_source)

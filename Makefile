@@ -1,0 +1,28 @@
+# Keras Atlas: `make atlas` installs everything and builds the default atlas; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: atlas test test-fast install clean
+
+atlas: install  ## install what is needed, then build atlas.yml into site/
+	$(VENV)/bin/keras-atlas build --config atlas.yml
+
+test: install  ## the whole test suite, slow end-to-end tests included (what CI runs)
+	$(PY) -m pytest
+
+test-fast: install  ## everything but the tests marked slow
+	$(PY) -m pytest -m "not slow"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-packages.sh
+	bash scripts/install-system-packages.sh
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+clean:  ## remove the generated pages, the site and the cache (never anything else)
+	rm -rf site site.building site.previous site_src/atlas .atlas-cache

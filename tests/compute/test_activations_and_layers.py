@@ -1,0 +1,51 @@
+"""Activations come from one multi-output pass; layers are chosen evenly through the depth."""
+
+import numpy as np
+import pytest
+
+from generator.compute.activations import layer_activations
+from generator.compute.layers import select_layers, spread_evenly
+from generator.compute.summary import layer_summary
+from generator.errors import AtlasError
+
+
+def test_activations_of_all_layers_match_their_shapes(tiny_classifier):
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    outputs = layer_activations(tiny_classifier, images, ["conv_a", "conv_b"])
+    assert outputs["conv_a"].shape == (2, 32, 32, 8) and outputs["conv_b"].shape == (2, 32, 32, 6)
+    assert (outputs["conv_b"] >= 0).all()  # after its ReLU
+
+
+@pytest.mark.parametrize(
+    "count,total,expected",
+    [(4, 10, [0, 3, 6, 9]), (2, 5, [0, 4]), (1, 5, [4]), (9, 3, [0, 1, 2]), (3, 3, [0, 1, 2])],
+)
+def test_spread_evenly_includes_first_and_last(count, total, expected):
+    assert spread_evenly(count, total) == expected
+
+
+def test_select_layers_by_count_all_and_names(tiny_classifier):
+    assert select_layers(tiny_classifier, 1) == ["conv_b"]
+    assert select_layers(tiny_classifier, "all") == ["conv_a", "conv_b"]
+    assert select_layers(tiny_classifier, ["conv_b"]) == ["conv_b"]
+    with pytest.raises(AtlasError, match="no layer named 'conv_c'.*conv_a"):
+        select_layers(tiny_classifier, ["conv_c"], label="tiny")
+    with pytest.raises(AtlasError, match="'pool' of tiny is a GlobalAveragePooling2D, not a convolutional layer"):
+        select_layers(tiny_classifier, ["pool"], label="tiny")
+
+
+def test_summary_counts_every_parameter(tiny_classifier):
+    summary = layer_summary(tiny_classifier)
+    assert summary.total_parameters == tiny_classifier.count_params()
+    assert [row.name for row in summary.rows][1:3] == ["conv_a", "conv_b"]
+    assert summary.rows[1].parameters == 3 * 3 * 3 * 8 + 8
+
+
+def test_architecture_graph_names_nodes_without_memory_addresses(tiny_classifier):
+    import re
+
+    from generator.compute.summary import architecture_dot
+
+    dot = architecture_dot(tiny_classifier)
+    assert "conv_b" in dot and "n0 " in dot
+    assert not re.search(r"\d{9,}", dot)

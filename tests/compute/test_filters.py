@@ -1,0 +1,42 @@
+"""Filter visualisation: all filters of a layer in one batch, driving each filter far above its start."""
+
+import numpy as np
+import pytest
+
+from generator.compute.filters import filter_response, visualize_filters
+from generator.errors import AtlasError
+
+
+@pytest.mark.parametrize("layer", ["conv_a", "conv_b"])
+def test_each_image_drives_its_filter_far_above_the_starting_noise(tiny_classifier, layer):
+    filters = list(range(6))
+    start = visualize_filters(tiny_classifier, layer, filters, size=32, steps=0, seed=3)
+    final = visualize_filters(tiny_classifier, layer, filters, size=32, steps=60, seed=3)
+    before = filter_response(tiny_classifier, layer, filters, start)
+    after = filter_response(tiny_classifier, layer, filters, final)
+    assert final.shape == (6, 32, 32, 3) and final.dtype == np.uint8
+    assert np.all(after > before), (before, after)
+    assert np.median(after - before) > 5 * max(np.median(np.abs(before)), 1e-3)
+
+
+def test_each_image_is_specific_to_its_own_filter(tiny_classifier):
+    filters = list(range(8))
+    images = visualize_filters(tiny_classifier, "conv_a", filters, size=32, steps=60, seed=1)
+    # Image i excites filter i more than the images made for the other filters do, on average.
+    responses = np.stack([filter_response(tiny_classifier, "conv_a", [f] * len(filters), images) for f in filters])
+    own = np.diag(responses)
+    others = (responses.sum(axis=1) - own) / (len(filters) - 1)
+    assert np.mean(own > others) >= 0.75
+
+
+def test_same_seed_same_bytes_and_other_seed_other_image(tiny_classifier):
+    first = visualize_filters(tiny_classifier, "conv_b", [0, 1], size=32, steps=5, seed=7)
+    again = visualize_filters(tiny_classifier, "conv_b", [0, 1], size=32, steps=5, seed=7)
+    other = visualize_filters(tiny_classifier, "conv_b", [0, 1], size=32, steps=5, seed=8)
+    assert first.tobytes() == again.tobytes()
+    assert first.tobytes() != other.tobytes()
+
+
+def test_a_filter_that_does_not_exist_is_named(tiny_classifier):
+    with pytest.raises(AtlasError, match="has 6 filters .* filter index 6 does not exist"):
+        visualize_filters(tiny_classifier, "conv_b", [0, 6], size=32, steps=1)

@@ -1,0 +1,41 @@
+"""The command line: fast help without TensorFlow, clean one-line errors."""
+
+import subprocess
+import sys
+
+from tests.conftest import PROJECT_ROOT
+
+
+def run(*code_or_args: str, module: bool = True):
+    command = [sys.executable, "-m", "generator", *code_or_args] if module else [sys.executable, "-c", *code_or_args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+
+
+def test_help_does_not_import_tensorflow_or_keras():
+    code = (
+        "import sys\nfrom generator.cli import main\n"
+        "for argv in (['--help'], ['build', '--help'], ['models', '--help'], ['fetch-pets', '--help']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'numpy', 'pydantic') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = run(code, module=False)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+    assert "--model SPEC" in result.stdout and "--no-site" in result.stdout
+
+
+def test_config_error_is_one_line_and_exits_non_zero(tmp_path):
+    result = run("build", "--model", "mobilenet:alpha=0.3", "--no-site", "--cache-dir", str(tmp_path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "backbones[0].alpha" in lines[0] and lines[0].startswith("keras-atlas: error:")
+
+
+def test_unknown_layer_fails_before_computing_with_its_name(tmp_path):
+    result = run(
+        "build", "--model", "mobilenet:alpha=0.25", "--weights", "random", "--layers", "conv_nope", "--no-site",
+        "--images", "data/pets-sample/cat_chelsea.jpg", "--docs-dir", str(tmp_path / "docs"), "--cache-dir", str(tmp_path / "c"),
+    )
+    assert result.returncode == 2
+    assert "no layer named 'conv_nope'" in result.stderr

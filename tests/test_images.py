@@ -1,0 +1,94 @@
+"""Images: files, folders, globs, EXIF orientation, the Oxford-IIIT Pet layout, unusable files skipped."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generator.errors import AtlasError
+from generator.images import decode_image, is_oxford_pets_folder, load_images
+
+from tests.conftest import gradient_image
+
+
+def save(path, pixels, **kwargs):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, **kwargs)
+    return path
+
+
+def make_oxford_folder(root, breeds=("Abyssinian", "beagle"), per=3):
+    lines = ["#Image CLASS-ID SPECIES BREED ID", "#ID: 1:37 Class ids", "#SPECIES: 1:Cat 2:Dog"]
+    for class_id, breed in enumerate(breeds, 1):
+        species = 1 if breed[0].isupper() else 2
+        for number in range(1, per + 1):
+            name = f"{breed}_{number}"
+            save(root / "images" / f"{name}.jpg", gradient_image())
+            lines.append(f"{name} {class_id} {species} {number}")
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    (root / "annotations" / "list.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_oxford_layout_reads_breed_and_species_and_picks_per_breed(tmp_path):
+    folder = make_oxford_folder(tmp_path / "pets")
+    assert is_oxford_pets_folder(folder)
+    result = load_images([str(folder)], per_breed=2)
+    assert [image.path.name for image in result.images] == ["Abyssinian_1.jpg", "Abyssinian_2.jpg", "beagle_1.jpg", "beagle_2.jpg"]
+    assert [(image.breed, image.species) for image in result.images][::2] == [("Abyssinian", "cat"), ("beagle", "dog")]
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    pixels = gradient_image(20, 40)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+    assert decode_image(path.read_bytes()).shape == (40, 20, 3)
+
+
+def test_png_with_alpha_greyscale_and_16_bit_become_rgb(tmp_path):
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    assert decode_image(_png(Image.fromarray(rgba, "RGBA")))[0, 0].tolist() == [255, 255, 255]
+    assert decode_image(_png(Image.fromarray(np.full((4, 4), 90, np.uint8), "L"))).shape == (4, 4, 3)
+    sixteen = Image.fromarray(np.full((4, 4), 60000, np.uint16))
+    assert decode_image(_png(sixteen)).max() == 255
+
+
+def _png(image):
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_files_folders_and_globs_in_stable_order_with_unique_ids(tmp_path):
+    save(tmp_path / "a" / "cat.jpg", gradient_image())
+    save(tmp_path / "b" / "cat.jpg", gradient_image())
+    save(tmp_path / "b" / "dog.png", gradient_image())
+    (tmp_path / "b" / "notes.txt").write_text("not an image")
+    result = load_images([str(tmp_path / "a"), str(tmp_path / "b" / "*.png"), str(tmp_path / "b" / "cat.jpg")])
+    assert [image.id for image in result.images] == ["cat", "dog", "cat-2"]
+
+
+def test_unusable_files_are_skipped_with_a_reason(tmp_path):
+    save(tmp_path / "good.jpg", gradient_image())
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "text.png").write_text("hello")
+    result = load_images([str(tmp_path)])
+    assert [image.path.name for image in result.images] == ["good.jpg"]
+    reasons = {skipped.path.name: skipped.reason for skipped in result.skipped}
+    assert reasons == {"empty.jpg": "the file is empty", "text.png": "not an image Pillow can read"}
+
+
+def test_missing_source_names_it(tmp_path):
+    with pytest.raises(AtlasError, match="does not exist"):
+        load_images([str(tmp_path / "nowhere")])
+    with pytest.raises(AtlasError, match="matches no file"):
+        load_images([str(tmp_path / "*.jpg")])
+
+
+def test_the_sample_photos_load(sample_photos):
+    result = load_images([str(path) for path in sample_photos])
+    assert len(result.images) == 4 and not result.skipped
+    assert all(image.pixels.dtype == np.uint8 and image.pixels.shape[2] == 3 for image in result.images)
