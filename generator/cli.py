@@ -7,7 +7,6 @@ inside the commands that run a model.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -53,7 +52,10 @@ def make_parser() -> argparse.ArgumentParser:
                             "e.g. mobilenet:alpha=0.25")
     build.add_argument("--images", action="append", metavar="PATH", help="image file, folder or glob (repeatable)")
     build.add_argument("--per-breed", type=_positive_int, metavar="N", help="with an Oxford-IIIT Pet folder: N images per breed")
-    build.add_argument("--weights", metavar="imagenet|random|PATH", help="weights of every backbone (default: imagenet)")
+    build.add_argument("--weights", metavar="auto|imagenet|package|random|PATH",
+                       help="weights of every backbone (default auto: Keras' ImageNet weights, else a registry package)")
+    build.add_argument("--allow-untrained", action="store_true", default=None,
+                       help="with auto: draw an untrained network (marked as such) when no trained weights can be had")
     build.add_argument("--layers", type=_layers, metavar="N|all|NAMES",
                        help="N conv layers spread evenly (first and last included), 'all', or comma-separated names")
     build.add_argument("--filters", type=_positive_int, metavar="N", help="filters per mosaic (default 64)")
@@ -99,6 +101,7 @@ def build_overrides(args: argparse.Namespace) -> dict:
         "images": args.images,
         "per_breed": args.per_breed,
         "weights": args.weights,
+        "allow_untrained": args.allow_untrained,
         "layers": args.layers,
         "filters": args.filters,
         "size": args.size,
@@ -122,7 +125,9 @@ def run_build(args: argparse.Namespace) -> int:
         config_path = Path("atlas.yml")
     config = load_config(config_path, build_overrides(args))
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from generator.tensorflow_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from generator.pipeline import build
     from generator.progress import Reporter
 
@@ -138,7 +143,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from generator.tensorflow_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from generator.catalog import print_catalog
 
     print_catalog(args.cache_dir)

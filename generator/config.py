@@ -93,8 +93,11 @@ class AtlasConfig(BaseModel):
     """Image files, folders or globs (JPEG, PNG, WebP); an Oxford-IIIT Pet folder is recognised."""
     per_breed: int | None = Field(default=None, ge=1)
     """With an Oxford-IIIT Pet folder: take this many images of each breed."""
-    weights: str = "imagenet"
-    """``imagenet`` (Keras' download and cache), ``random`` (untrained, seeded) or a weights file path."""
+    weights: str = "auto"
+    """``auto`` (Keras' ImageNet weights, else a registry-package source), ``imagenet``, ``package``, ``random``
+    (untrained, seeded) or a weights file path."""
+    allow_untrained: bool = False
+    """With ``auto``: use an untrained network, marked as such, when no trained weights can be had."""
     layers: Any = 4
     """Convolutional layers to draw: N spread evenly through the depth (first and last included), ``all``, or names."""
     filters: int = Field(default=64, ge=1, le=1024)
@@ -157,12 +160,15 @@ class AtlasConfig(BaseModel):
         return self
 
 
+WEIGHT_CHOICES = ("auto", "imagenet", "package", "random")
+
+
 def _check_weights(weights: str) -> str:
-    if weights in ("imagenet", "random"):
+    if weights in WEIGHT_CHOICES:
         return weights
     if not weights.endswith(WEIGHT_FILE_SUFFIXES):
         raise ValueError(
-            f"{weights!r} is not a weights choice; use imagenet, random, or a path ending in "
+            f"{weights!r} is not a weights choice; use auto, imagenet, package, random, or a path ending in "
             + ", ".join(WEIGHT_FILE_SUFFIXES)
         )
     if not Path(weights).is_file():
@@ -243,14 +249,14 @@ def _anchor_paths(data: dict[str, Any], base: Path) -> None:
         data["images"] = [anchor(item) for item in data["images"]]
     elif isinstance(data.get("images"), str):
         data["images"] = [anchor(data["images"])]
-    if isinstance(data.get("weights"), str) and data["weights"] not in ("imagenet", "random"):
+    if isinstance(data.get("weights"), str) and data["weights"] not in WEIGHT_CHOICES:
         data["weights"] = anchor(data["weights"])
     for entry in data.get("backbones") or []:
         if isinstance(entry, dict):
             for key in ("path", "classes"):
                 if key in entry:
                     entry[key] = anchor(entry[key])
-            if isinstance(entry.get("weights"), str) and entry["weights"] not in ("imagenet", "random"):
+            if isinstance(entry.get("weights"), str) and entry["weights"] not in WEIGHT_CHOICES:
                 entry["weights"] = anchor(entry["weights"])
 
 

@@ -149,7 +149,9 @@ def _write_photo(writer: Writer, image: SourceImage) -> PhotoResult:
 def build_backbone(
     spec: BackboneSpec, config: AtlasConfig, image_set: ImageSet, writer: Writer, cache: ArrayCache, reporter: Reporter, tag: str
 ) -> BackboneResult:
-    backbone = load_spec(spec, spec.weights or config.weights, seed=config.seed)
+    backbone = load_spec(
+        spec, spec.weights or config.weights, seed=config.seed, cache_dir=config.cache_dir, allow_untrained=config.allow_untrained
+    )
     layer_names = select_layers(backbone.model, config.layers, label=f"backbone {backbone.name}")
     model = backbone.model
     layers = [model.get_layer(name) for name in layer_names]
@@ -164,7 +166,10 @@ def build_backbone(
     advance(f"{tag} {backbone.title}: images")
 
     analyses = analyse_images(backbone, layer_names, image_set.images, config, cache, lambda: advance(f"{tag} {backbone.title}: images"))
-    predictions = {image.id: backbone.decode(analyses[image.id]["probabilities"][None], config.top_k)[0] for image in image_set.images}
+    predictions = {}
+    if backbone.class_names is not None:
+        top_k = min(config.top_k, len(backbone.class_names))
+        predictions = {image.id: backbone.decode(analyses[image.id]["probabilities"][None], top_k)[0] for image in image_set.images}
 
     layer_results = []
     for layer in layers:
@@ -261,6 +266,7 @@ def analyse_images(
     Images whose results are cached are not recomputed; the rest go through the network in batches, each batch
     in one forward and one backward pass for all layers.
     """
+    from generator.compute.activations import layer_activations
     from generator.compute.heatmaps import explain
 
     results: dict[str, dict[str, np.ndarray]] = {}
@@ -281,17 +287,21 @@ def analyse_images(
     for start in range(0, max(len(missing), 1), IMAGE_BATCH):
         batch = missing[start : start + IMAGE_BATCH]
         if batch:
-            pixels = np.stack([image.resized(backbone.input_shape[:2]) for image in batch])
-            explanation = explain(backbone.model, backbone.preprocess(pixels), layer_names, config.class_index)
+            pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in batch]))
+            explanation = None
+            if backbone.class_names is not None:
+                explanation = explain(backbone.model, pixels, layer_names, config.class_index)
+                activations = explanation.activations
+            else:  # no classifier: nothing to predict or explain, activations only
+                activations = layer_activations(backbone.model, pixels, layer_names)
             for row, image in enumerate(batch):
-                arrays = {
-                    "probabilities": explanation.probabilities_all[row],
-                    "class_index": np.asarray(explanation.class_indices[row]),
-                    "class_probability": np.asarray(explanation.probabilities[row]),
-                }
-                for name in layer_names:
-                    arrays[f"activations/{name}"] = explanation.activations[name][row][..., :ACTIVATION_CHANNELS]
-                    arrays[f"gradcam/{name}"] = explanation.heatmaps[name][row]
+                arrays = {f"activations/{name}": activations[name][row][..., :ACTIVATION_CHANNELS] for name in layer_names}
+                if explanation is not None:
+                    arrays["probabilities"] = explanation.probabilities_all[row]
+                    arrays["class_index"] = np.asarray(explanation.class_indices[row])
+                    arrays["class_probability"] = np.asarray(explanation.probabilities[row])
+                    for name in layer_names:
+                        arrays[f"gradcam/{name}"] = explanation.heatmaps[name][row]
                 cache.put(keys[image.id], arrays)
                 results[image.id] = arrays
         on_batch()

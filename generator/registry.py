@@ -1,7 +1,7 @@
-"""Every Keras Application the atlas knows, with what it needs to be built and fed.
+"""Every backbone the atlas knows: each Keras Application, plus a few others, with what it needs to be built and fed.
 
 This module imports nothing heavy: the command line lists, validates and suggests backbone names without
-TensorFlow. ``tests/backbones/test_registry.py`` checks that every model in ``keras.applications`` is here.
+TensorFlow. ``tests/test_registry.py`` checks that every model in ``keras.applications`` is here.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ MOBILENET_V3_ALPHAS = (0.75, 1.0)
 
 @dataclass(frozen=True)
 class Application:
-    """One constructor of ``keras.applications`` and the facts the atlas needs about it."""
+    """One backbone constructor and the facts the atlas needs about it."""
 
     name: str
     """Atlas name used in ``atlas.yml`` and URLs, e.g. ``mobilenet_v2``."""
     constructor: str
-    """Attribute of ``keras.applications``, e.g. ``MobileNetV2``."""
+    """Attribute of ``keras.applications`` (e.g. ``MobileNetV2``), or the builder's name."""
     module: str
     """Sub-module of ``keras.applications`` holding its ``preprocess_input``."""
     input_size: int
@@ -36,6 +36,14 @@ class Application:
     """Whether the constructor accepts ``depth_multiplier`` (MobileNet v1 only)."""
     min_size: int = 32
     """Smallest input size the architecture accepts."""
+    builder: str | None = None
+    """``module:function`` building a model that ``keras.applications`` lacks; None for Keras' own."""
+    preprocess: str | None = None
+    """``module:function`` scaling 0..255 inputs, when not ``keras.applications.<module>.preprocess_input``."""
+    keras_imagenet: bool = True
+    """Whether Keras can download ImageNet weights for it."""
+    classes: int = 1000
+    """Outputs of its classifier."""
 
     def accepted_options(self) -> tuple[str, ...]:
         """Constructor keyword arguments a user may set for this application."""
@@ -95,6 +103,11 @@ APPLICATIONS: dict[str, Application] = {
         _app("vgg16", "VGG16", "vgg16", 224, "plain"),
         _app("vgg19", "VGG19", "vgg19", 224, "plain"),
         _app("xception", "Xception", "xception", 299, "inception", min_size=71),
+        _app("efficientnet_lite0", "EfficientNetLite0", "efficientnet_lite", 224, "efficientnet",
+             builder="generator.backbones.efficientnet_lite:EfficientNetLite0",
+             preprocess="generator.backbones.efficientnet_lite:preprocess_input", keras_imagenet=False),
+        _app("dog_breeds_mobilenetv2", "DogBreedsMobileNetV2", "mobilenet_v2", 160, "mobilenet",
+             builder="generator.backbones.dog_breeds:DogBreedsMobileNetV2", keras_imagenet=False, classes=19),
     ]
 }
 

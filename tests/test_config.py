@@ -50,7 +50,7 @@ def test_layers_must_be_a_count_all_or_names(layers):
 
 
 def test_weights_must_be_a_known_choice_or_an_existing_file(tmp_path):
-    assert "imagenet, random" in error_of({"backbones": ["vgg16"], "weights": "best"})
+    assert "auto, imagenet, package, random" in error_of({"backbones": ["vgg16"], "weights": "best"})
     assert "does not exist" in error_of({"backbones": ["vgg16"], "weights": str(tmp_path / "x.weights.h5")})
 
 

@@ -73,6 +73,7 @@ def load_model_file(spec: BackboneSpec, *, seed: int = 0):
         summary=f"A user's own model, loaded from {path.name} with Keras' safe mode on.",
         trained=True,
         source=str(path),
+        label="own model",
     )
     provenance = replace(provenance, sha256=hash_weight_values(model))
     return Backbone(

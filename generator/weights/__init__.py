@@ -24,7 +24,7 @@ class Provenance:
     """What a page says about the weights it shows."""
 
     kind: str
-    """``imagenet``, ``random``, ``file`` or ``model-file``."""
+    """``imagenet``, ``package``, ``random``, ``file`` or ``model-file``."""
     summary: str
     """One sentence for the page, e.g. 'ImageNet-1k weights, loaded through Keras'."""
     trained: bool
@@ -33,6 +33,10 @@ class Provenance:
     """The URL, file or seed the weights came from."""
     sha256: str = ""
     """Hash of the weight values, filled in once the model is built; part of every cache key."""
+    note: str = ""
+    """What was tried before this source and why it failed (with ``--weights auto``)."""
+    label: str = ""
+    """A badge of a few words: what the weights were trained on ('ImageNet-1k', 'untrained'...)."""
 
 
 def build_with_weights(build: Callable[[str | None], "object"], weights: str, *, label: str, seed: int):
@@ -50,17 +54,16 @@ def build_with_weights(build: Callable[[str | None], "object"], weights: str, *,
             summary=f"Untrained: random initial weights (seed {seed}). Filters, predictions and heatmaps show no learned features.",
             trained=False,
             source=f"seed {seed}",
+            label="untrained",
         )
     if weights == "imagenet":
-        try:
-            model = build("imagenet")
-        except Exception as error:  # Keras raises a bare Exception for a failed fetch
-            raise AtlasError(imagenet_download_message(label, error)) from None
+        model = _build_imagenet(build, label)
         return model, Provenance(
             kind="imagenet",
             summary="ImageNet-1k weights, loaded through Keras' own download and cache (~/.keras/models).",
             trained=True,
             source="keras.applications",
+            label="ImageNet-1k",
         )
     path = Path(weights)
     keras.utils.set_random_seed(seed)
@@ -71,7 +74,32 @@ def build_with_weights(build: Callable[[str | None], "object"], weights: str, *,
         summary=f"Weights loaded from the file {path.name}.",
         trained=True,
         source=str(path),
+        label="weights file",
     )
+
+
+_unreachable: list[str] = []
+"""The first failed ImageNet download of this process: later backbones do not wait on the network again."""
+
+
+def _build_imagenet(build, label: str):
+    import socket
+
+    if _unreachable:
+        raise AtlasError(f"{label}: ImageNet weights not tried, the download site was unreachable earlier ({_unreachable[0]})")
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)
+    try:
+        return build("imagenet")
+    except AtlasError:
+        raise
+    except Exception as error:  # Keras raises a bare Exception for a failed fetch
+        message = imagenet_download_message(label, error)
+        if "URL fetch failure" in str(error) and ("Errno" in str(error) or "timed out" in str(error)):
+            _unreachable.append(" ".join(str(error).split())[-80:])
+        raise AtlasError(message) from None
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def load_weights_file(model, path: Path, *, label: str) -> None:
