@@ -15,14 +15,24 @@ def keras_application_constructors() -> set[str]:
 
 
 def test_every_keras_application_is_registered():
-    registered = {app.constructor for app in APPLICATIONS.values()}
+    registered = {app.constructor for app in APPLICATIONS.values() if app.builder is None}
     assert keras_application_constructors() == registered
 
 
-def test_every_registered_module_has_preprocessing():
+def test_backbones_beyond_keras_have_a_builder_and_no_keras_imagenet_weights():
+    extra = {app.name for app in APPLICATIONS.values() if app.builder is not None}
+    assert extra == {"efficientnet_lite0", "dog_breeds_mobilenetv2"}
+    assert not any(APPLICATIONS[name].keras_imagenet for name in extra)
+
+
+def test_every_backbone_has_preprocessing():
+    from generator.backbones import _import
+
     for app in APPLICATIONS.values():
-        module = importlib.import_module(f"keras.applications.{app.module}")
-        assert callable(module.preprocess_input), app.name
+        if app.preprocess:
+            assert callable(_import(app.preprocess)), app.name
+        else:
+            assert callable(importlib.import_module(f"keras.applications.{app.module}").preprocess_input), app.name
 
 
 def test_unknown_name_suggests():
@@ -36,10 +46,11 @@ def test_every_application_builds_untrained_with_its_input_size(name):
     from generator.backbones import load
 
     backbone = load(name, weights="random")
-    assert backbone.input_shape == (APPLICATIONS[name].input_size,) * 2 + (3,)
-    assert tuple(backbone.model.outputs[0].shape) == (None, 1000)
+    app = APPLICATIONS[name]
+    assert backbone.input_shape == (app.input_size,) * 2 + (3,)
+    assert tuple(backbone.model.outputs[0].shape) == (None, app.classes)
     assert backbone.provenance.kind == "random" and not backbone.provenance.trained
-    assert len(backbone.class_names) == 1000
+    assert len(backbone.class_names) == app.classes
     import keras
 
     keras.backend.clear_session()
