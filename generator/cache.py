@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import zipfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from generator.files import write_bytes_if_changed
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_hash(*relative_folders: str) -> str:
     """sha256 over the Python sources of the given package folders: the 'version' of the code computing a value."""
     digest = hashlib.sha256()

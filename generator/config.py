@@ -80,6 +80,14 @@ class BackboneSpec(BaseModel):
         return "-".join(parts)
 
 
+PROFILES: dict[str, dict[str, Any]] = {
+    "quick": {"layers": 3, "filters": 64, "size": 64, "steps": 24},
+    "publish": {"layers": "all", "filters": 64, "size": 128, "steps": 256},
+}
+"""Presets for settings the config and flags leave unset: ``quick`` builds on 2 CPU cores in minutes,
+``publish`` (every layer, larger images, more steps) is meant for GPU runners."""
+
+
 class AtlasConfig(BaseModel):
     """A whole atlas: which networks, which photos, what to compute, and where to write it."""
 
@@ -87,6 +95,8 @@ class AtlasConfig(BaseModel):
 
     title: str = "Keras Atlas"
     """Site title."""
+    profile: Literal["quick", "publish"] | None = None
+    """Preset for layers, filters, size and steps; explicit settings win."""
     backbones: list[BackboneSpec] = Field(min_length=1)
     """Networks to draw; each entry is a name or a mapping with options."""
     images: list[str] = Field(default_factory=lambda: ["data/pets-sample"], min_length=1)
@@ -212,6 +222,10 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> A
             data[key] = value
     if isinstance(data.get("backbones"), list):
         data["backbones"] = [{"name": entry} if isinstance(entry, str) else entry for entry in data["backbones"]]
+    profile = data.get("profile")
+    if isinstance(profile, str) and profile in PROFILES:
+        for key, value in PROFILES[profile].items():
+            data.setdefault(key, value)
     try:
         return AtlasConfig.model_validate(data)
     except ValidationError as error:

@@ -8,16 +8,17 @@ successful build, never before, and never outside that folder.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from generator.backbones import Backbone, load_spec
 from generator.cache import ArrayCache, code_hash, make_key
-from generator.classes import Prediction
 from generator.compute.filters import Recipe, visualize_filters
 from generator.compute.layers import channel_count, select_layers
 from generator.compute.summary import architecture_dot, layer_summary
@@ -28,7 +29,8 @@ from generator.images import ImageSet, SourceImage, load_images, slugify
 from generator.paths import GENERATED_SUBDIR
 from generator.progress import Reporter
 from generator.render.activations import activation_grid
-from generator.render.architecture import graphviz
+from generator.render.architecture import graphviz, png_dpi
+from generator.render.contrast import stretch
 from generator.render.encode import jpeg_bytes, png_bytes
 from generator.render.mosaic import tile
 from generator.render.overlay import overlay
@@ -134,8 +136,6 @@ def _configure_tensorflow() -> None:
 
 
 def _write_photo(writer: Writer, image: SourceImage) -> PhotoResult:
-    from PIL import Image
-
     picture = Image.fromarray(image.pixels)
     picture.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS)
     path = writer.write(f"photos/{image.id}.jpg", jpeg_bytes(np.asarray(picture)))
@@ -149,65 +149,40 @@ def _write_photo(writer: Writer, image: SourceImage) -> PhotoResult:
 def build_backbone(
     spec: BackboneSpec, config: AtlasConfig, image_set: ImageSet, writer: Writer, cache: ArrayCache, reporter: Reporter, tag: str
 ) -> BackboneResult:
+    """Load one backbone, compute (or reuse) everything about it, and write its figures."""
     backbone = load_spec(
         spec, spec.weights or config.weights, seed=config.seed, cache_dir=config.cache_dir, allow_untrained=config.allow_untrained
     )
-    layer_names = select_layers(backbone.model, config.layers, label=f"backbone {backbone.name}")
+    try:
+        return _draw_backbone(backbone, config, image_set, writer, cache, reporter, tag)
+    except AtlasError:
+        raise
+    except Exception as error:  # a bug: keep the traceback, but say which backbone it happened on
+        error.add_note(f"keras-atlas: while drawing backbone {backbone.name} ({backbone.title})")
+        raise
+
+
+def _draw_backbone(
+    backbone: Backbone, config: AtlasConfig, image_set: ImageSet, writer: Writer, cache: ArrayCache, reporter: Reporter, tag: str
+) -> BackboneResult:
     model = backbone.model
-    layers = [model.get_layer(name) for name in layer_names]
-    for layer in layers:
-        if config.class_index is not None and backbone.class_names and config.class_index >= len(backbone.class_names):
-            raise AtlasError(f"class_index: {config.class_index} is outside {backbone.title}'s {len(backbone.class_names)} classes")
-    steps_total = 1 + len(layers) + -(-len(image_set.images) // IMAGE_BATCH)
-    advance = reporter.task(f"{tag} {backbone.title}", steps_total)
+    layer_names = select_layers(model, config.layers, label=f"backbone {backbone.name}")
+    if config.class_index is not None and backbone.class_names and config.class_index >= len(backbone.class_names):
+        raise AtlasError(f"class_index: {config.class_index} is outside {backbone.title}'s {len(backbone.class_names)} classes")
+    advance = reporter.task(f"{tag} {backbone.title}", 1 + len(layer_names) + -(-len(image_set.images) // IMAGE_BATCH))
 
     summary = layer_summary(model)
     svg, png, note = _architecture(backbone, writer)
-    advance(f"{tag} {backbone.title}: images")
-
-    analyses = analyse_images(backbone, layer_names, image_set.images, config, cache, lambda: advance(f"{tag} {backbone.title}: images"))
+    advance(f"{tag} {backbone.title}: photos")
+    analyses = analyse_images(backbone, layer_names, image_set.images, config, cache, lambda: advance(f"{tag} {backbone.title}: photos"))
     predictions = {}
     if backbone.class_names is not None:
         top_k = min(config.top_k, len(backbone.class_names))
         predictions = {image.id: backbone.decode(analyses[image.id]["probabilities"][None], top_k)[0] for image in image_set.images}
-
     layer_results = []
-    for layer in layers:
-        advance(f"{tag} {backbone.title}: filters of {layer.name}")
-        mosaic = tile(_filters_for(backbone, layer.name, config, cache))
-        slug = slugify(layer.name)
-        folder = f"{backbone.name}/layers/{slug}"
-        figures = []
-        for image in image_set.images:
-            analysis = analyses[image.id]
-            grid = activation_grid(analysis[f"activations/{layer.name}"], ACTIVATION_CHANNELS)
-            activations_file = writer.write(f"{folder}/activations-{image.id}.png", png_bytes(grid))
-            heatmap_file = None
-            if "class_index" in analysis:
-                photo = image.resized(backbone.input_shape[:2])
-                blended = overlay(photo, analysis[f"gradcam/{layer.name}"], alpha=config.heatmap_alpha)
-                heatmap_file = writer.write(f"{folder}/gradcam-{image.id}.jpg", jpeg_bytes(blended))
-            figures.append(
-                LayerFigure(
-                    image_id=image.id,
-                    activations=activations_file,
-                    heatmap=heatmap_file,
-                    explained_class=backbone.class_names[int(analysis["class_index"])] if heatmap_file else None,
-                    explained_probability=float(analysis["class_probability"]) if heatmap_file else None,
-                )
-            )
-        layer_results.append(
-            LayerResult(
-                name=layer.name,
-                slug=slug,
-                kind=type(layer).__name__,
-                output_shape=str(tuple(layer.output.shape)).replace("None", "?"),
-                channels=channel_count(layer),
-                filters_shown=min(config.filters, channel_count(layer)),
-                mosaic=writer.write(f"{folder}/filters.png", png_bytes(mosaic)),
-                figures=figures,
-            )
-        )
+    for name in layer_names:
+        advance(f"{tag} {backbone.title}: filters of {name}")
+        layer_results.append(_draw_layer(backbone, model.get_layer(name), image_set, analyses, config, writer, cache))
     reporter.done(tag)
     return BackboneResult(
         name=backbone.name,
@@ -226,15 +201,42 @@ def build_backbone(
     )
 
 
+def _draw_layer(backbone: Backbone, layer, image_set: ImageSet, analyses, config: AtlasConfig, writer: Writer, cache: ArrayCache) -> LayerResult:
+    """The filter mosaic of one layer, and its activation grid and heatmap for every photo."""
+    slug = slugify(layer.name)
+    folder = f"{backbone.name}/layers/{slug}"
+    mosaic = writer.write(f"{folder}/filters.png", png_bytes(tile(stretch(_filters_for(backbone, layer.name, config, cache)))))
+    figures = []
+    for image in image_set.images:
+        analysis = analyses[image.id]
+        grid = activation_grid(analysis[f"activations/{layer.name}"], ACTIVATION_CHANNELS)
+        activations_file = writer.write(f"{folder}/activations-{image.id}.png", png_bytes(grid))
+        heatmap_file, explained_class, explained_probability = None, None, None
+        if "class_index" in analysis:
+            blended = overlay(image.resized(backbone.input_shape[:2]), analysis[f"gradcam/{layer.name}"], alpha=config.heatmap_alpha)
+            heatmap_file = writer.write(f"{folder}/gradcam-{image.id}.jpg", jpeg_bytes(blended))
+            explained_class = backbone.class_names[int(analysis["class_index"])]
+            explained_probability = float(analysis["class_probability"])
+        figures.append(LayerFigure(image.id, activations_file, heatmap_file, explained_class, explained_probability))
+    return LayerResult(
+        name=layer.name,
+        slug=slug,
+        kind=type(layer).__name__,
+        output_shape=str(tuple(layer.output.shape)).replace("None", "?"),
+        channels=channel_count(layer),
+        filters_shown=min(config.filters, channel_count(layer)),
+        mosaic=mosaic,
+        figures=figures,
+    )
+
+
 def _architecture(backbone: Backbone, writer: Writer) -> tuple[str | None, str | None, str | None]:
     dot = architecture_dot(backbone.model)
     if not dot:
         return None, None, f"{len(backbone.model.layers)} layers are too many for a readable plot; see the layer summary."
-    from PIL import Image
-    import io
-
-    svg = writer.write(f"{backbone.name}/architecture.svg", graphviz(dot, "svg"))
-    raw_png = graphviz(dot, "png")
+    svg_bytes = graphviz(dot, "svg")
+    svg = writer.write(f"{backbone.name}/architecture.svg", svg_bytes)
+    raw_png = graphviz(dot, "png", dpi=png_dpi(svg_bytes))
     pixels = np.asarray(Image.open(io.BytesIO(raw_png)).convert("RGB"))
     png = writer.write(f"{backbone.name}/architecture.png", png_bytes(pixels))
     return svg, png, None
@@ -243,7 +245,10 @@ def _architecture(backbone: Backbone, writer: Writer) -> tuple[str | None, str |
 def _filters_for(backbone: Backbone, layer_name: str, config: AtlasConfig, cache: ArrayCache) -> np.ndarray:
     layer = backbone.model.get_layer(layer_name)
     indices = list(range(min(config.filters, channel_count(layer))))
-    recipe = Recipe(size=config.size, steps=config.steps, learning_rate=config.learning_rate)
+    recipe = Recipe(
+        size=config.size, steps=config.steps, learning_rate=config.learning_rate, min_canvas=backbone.min_size,
+        canvas_multiple=32 if backbone.family == "nasnet" else 8,
+    )
     key = make_key(
         kind="filters", backbone=backbone.name, weights=backbone.provenance.sha256, layer=layer_name,
         filters=indices, recipe=asdict(recipe), seed=config.seed, code=code_hash("compute"),

@@ -5,7 +5,7 @@ import pytest
 
 from generator.backbones import load
 from generator.errors import AtlasError
-from generator.weights import build_with_weights, imagenet_download_message
+from generator.weights import build_with_weights
 
 
 def test_offline_imagenet_failure_names_the_file_and_the_cache():

@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -42,6 +43,8 @@ class Backbone:
     """Maps float32 RGB 0..255 images to the model's input scale."""
     family: str = "plain"
     """Architecture family (see the registry); chooses filter-visualisation defaults."""
+    min_size: int = 32
+    """Smallest input the architecture accepts; filter canvases are padded up to it."""
 
     def preprocess(self, images: np.ndarray) -> np.ndarray:
         """uint8 (or 0..255 float) RGB images (N, H, W, 3) to the float32 input the model expects."""
@@ -192,6 +195,7 @@ def _load_application(app: Application, spec: BackboneSpec, choice: str, seed: i
         class_names=class_names,
         preprocess_fn=preprocess,
         family=app.family,
+        min_size=app.min_size,
     )
 
 

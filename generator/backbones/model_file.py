@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 
 from generator.classes import imagenet_class_names, read_class_names
 from generator.config import BackboneSpec

@@ -13,7 +13,7 @@ gradient that reaches units which are not firing yet during the first steps.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -38,9 +38,16 @@ class Recipe:
     size: int = 64
     steps: int = 40
     learning_rate: float = 0.05
-    redirect_steps: int = 16
-    """Steps during which the redirected ReLU gradient is on."""
+    redirect_fraction: float = 0.25
+    """Share of the steps, at the start, during which the redirected ReLU gradient is on."""
     robustness: Robustness = field(default_factory=Robustness)
+    min_canvas: int = 32
+    """Smallest input the architecture accepts (75 for Inception): the canvas is padded up to it."""
+    canvas_multiple: int = 8
+    """The canvas side is a multiple of this (32 for NASNet, whose branches disagree on other sizes)."""
+
+    def redirect_steps_for(self, steps: int) -> int:
+        return min(steps, max(1, round(steps * self.redirect_fraction))) if steps else 0
 
 
 def truncated_model(model, layer_name: str, redirect_switch=None):
@@ -98,35 +105,39 @@ def visualize_filters(
     recipe = recipe or Recipe(size=size, steps=steps, learning_rate=learning_rate)
     preprocess = preprocess or scale_to_unit_range
     count, size = len(filter_indices), recipe.size
-
-    redirect = tf.Variable(1.0, trainable=False)
-    features = truncated_model(model, layer_name, redirect)
-    scale = tf.constant(spectrum_scale(size, size))
     spectrum = tf.Variable(initial_spectrum(count, size, size, seed))
     first_moment = tf.Variable(tf.zeros_like(spectrum))
     second_moment = tf.Variable(tf.zeros_like(spectrum))
+    scale = tf.constant(spectrum_scale(size, size))
     targets = tf.constant(filter_indices, tf.int32)
     beta1, beta2, epsilon = 0.9, 0.999, 1e-8
 
-    @tf.function(reduce_retracing=True)
-    def step(t):
-        with tf.GradientTape() as tape:
-            images = spectrum_to_rgb(spectrum, size, size, scale)
-            moved = random_affine(images, t, seed, recipe.robustness)
-            activations = run_model(features, preprocess(moved * 255.0), training=False)
-            chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
-            loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
-        gradient = tape.gradient(loss, spectrum)
-        count_t = tf.cast(t, tf.float32) + 1.0
-        first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
-        second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))
-        corrected = first_moment / (1 - beta1**count_t)
-        spread = tf.sqrt(second_moment / (1 - beta2**count_t)) + epsilon
-        spectrum.assign_sub(recipe.learning_rate * corrected / spread)
+    def make_step(features):
+        @tf.function(reduce_retracing=True)
+        def step(t):
+            with tf.GradientTape() as tape:
+                images = spectrum_to_rgb(spectrum, size, size, scale)
+                moved = random_affine(images, t, seed, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
+                activations = run_model(features, preprocess(moved * 255.0), training=False)
+                chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
+                loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
+            gradient = tape.gradient(loss, spectrum)
+            count_t = tf.cast(t, tf.float32) + 1.0
+            first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
+            second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))
+            corrected = first_moment / (1 - beta1**count_t)
+            spread = tf.sqrt(second_moment / (1 - beta2**count_t)) + epsilon
+            spectrum.assign_sub(recipe.learning_rate * corrected / spread)
 
+        return step
+
+    # The redirected ReLU's backward pass costs about as much again as the network's own, so it gets its own
+    # compiled step and runs only while units still need waking up; the plain step does the rest.
+    redirect_steps = recipe.redirect_steps_for(recipe.steps)
+    redirected_step = make_step(truncated_model(model, layer_name, tf.constant(1.0))) if redirect_steps else None
+    plain_step = make_step(truncated_model(model, layer_name)) if recipe.steps > redirect_steps else None
     for t in range(recipe.steps):
-        redirect.assign(1.0 if t < recipe.redirect_steps else 0.0)
-        step(tf.constant(t, tf.int64))
+        (redirected_step if t < redirect_steps else plain_step)(tf.constant(t, tf.int64))
     images = spectrum_to_rgb(spectrum, size, size, scale).numpy()
     return np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
 

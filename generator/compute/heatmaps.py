@@ -54,14 +54,14 @@ def explain(model, images: np.ndarray, layer_names: list[str], class_index: int 
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
     heatmaps = {
         name: _normalise(gradcam_map(np.asarray(activation), np.asarray(gradient)))
-        for name, activation, gradient in zip(layer_names, activations, gradients)
+        for name, activation, gradient in zip(layer_names, activations, gradients, strict=True)
     }
     return Explanation(
         heatmaps=heatmaps,
         class_indices=np.asarray(explained),
         probabilities=np.asarray(probabilities, dtype=np.float32),
         probabilities_all=np.asarray(softmax, dtype=np.float32),
-        activations={name: np.asarray(activation, dtype=np.float32) for name, activation in zip(layer_names, activations)},
+        activations={name: np.asarray(activation, dtype=np.float32) for name, activation in zip(layer_names, activations, strict=True)},
     )
 
 

@@ -25,13 +25,21 @@ class Robustness:
     """Largest rotation either way."""
 
 
-def random_affine(images, step, seed: int, robustness: Robustness):
+def canvas_padding(size: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8) -> tuple[int, int]:
+    """(before, after) padding giving a canvas of at least ``size + 2 * pad`` and ``min_canvas``, a multiple of ``multiple``."""
+    wanted = max(size + 2 * robustness.pad, min_canvas)
+    canvas = -(-wanted // multiple) * multiple
+    total = canvas - size
+    return total // 2, total - total // 2
+
+
+def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8):
     """Pad ``images`` (N, H, W, 3) and apply an independent random affine transform to each; returns a tensor."""
     import keras
     import tensorflow as tf
 
-    pad = robustness.pad
-    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], constant_values=0.5)
+    before, after = canvas_padding(int(images.shape[1]), robustness, min_canvas, multiple)
+    padded = tf.pad(images, [[0, 0], [before, after], [before, after], [0, 0]], constant_values=0.5)
     count = tf.shape(images)[0]
     size = tf.cast(tf.shape(padded)[1:3], tf.float32)
     key = tf.stack([tf.constant(seed, tf.int64), tf.cast(step, tf.int64)])

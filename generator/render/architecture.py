@@ -9,14 +9,29 @@ import subprocess
 from generator.errors import AtlasError
 
 
-def graphviz(dot_source: str, output_format: str, timeout: float = 300.0) -> bytes:
+MAX_PNG_PIXELS = 16_000_000
+"""The PNG plot is scaled down to at most this many pixels; the SVG is the full-resolution version."""
+
+
+def png_dpi(svg: bytes, preferred: float = 96.0) -> float:
+    """The largest dpi, up to ``preferred``, that keeps the PNG of this SVG plot under ``MAX_PNG_PIXELS``."""
+    match = re.search(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if match is None:
+        return preferred
+    width_points, height_points = float(match.group(1)), float(match.group(2))
+    pixels_at_72 = max(width_points * height_points, 1.0)
+    return max(min(preferred, 72.0 * (MAX_PNG_PIXELS / pixels_at_72) ** 0.5), 8.0)
+
+
+def graphviz(dot_source: str, output_format: str, timeout: float = 300.0, dpi: float | None = None) -> bytes:
     """Lay out ``dot_source`` with Graphviz and return the ``svg`` or ``png`` bytes, free of version stamps."""
     executable = shutil.which("dot")
     if executable is None:
         raise AtlasError("Graphviz' 'dot' is not installed; run 'make install' (it installs the graphviz package)")
     try:
         result = subprocess.run(
-            [executable, f"-T{output_format}"], input=dot_source.encode("utf-8"), capture_output=True, timeout=timeout, check=False
+            [executable, f"-T{output_format}", *([f"-Gdpi={dpi:.2f}"] if dpi else [])],
+            input=dot_source.encode("utf-8"), capture_output=True, timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired:
         raise AtlasError(f"Graphviz took over {timeout:.0f} s to lay out the architecture plot") from None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
 
-@lru_cache(maxsize=None)
+@cache
 def lookup_table(name: str) -> np.ndarray:
     """uint8 (256, 3) table of matplotlib colour map ``name`` (``viridis``, ``jet``...)."""
     from matplotlib import colormaps

@@ -11,9 +11,8 @@ import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
-from generator.files import write_bytes_if_changed
 from generator.weights import converters
 from generator.weights.label_encoder import read_label_encoder_classes
 from generator.weights.packages import PackageFiles, extracted, fetch_members

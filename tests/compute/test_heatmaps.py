@@ -8,7 +8,6 @@ from generator.compute.predictions import predict
 
 
 def test_explains_the_top1_class_not_the_layer_channel_count():
-    import keras
 
     from tests.conftest import make_tiny_classifier
 

@@ -38,3 +38,16 @@ def test_encodings_are_deterministic_and_carry_no_metadata():
     assert not {"tIME", "date:create", "Software"} & set(png.info)
     np.testing.assert_array_equal(np.asarray(png), pixels)
     assert b"Exif" not in jpeg_bytes(pixels)
+
+
+def test_contrast_stretch_fills_the_range_and_leaves_flat_tiles_alone():
+    from generator.render.contrast import stretch
+
+    faint = (118 + np.random.default_rng(0).integers(0, 20, (1, 16, 16, 3))).astype(np.uint8)
+    flat = np.full((1, 16, 16, 3), 128, np.uint8)
+    stretched = stretch(np.concatenate([faint, flat]))
+    assert stretched[0].min() == 0 and stretched[0].max() == 255
+    np.testing.assert_array_equal(stretched[1], flat[0])
+    # Order is kept: a brighter pixel stays at least as bright.
+    order = np.argsort(faint[0].ravel(), kind="stable")
+    assert np.all(np.diff(stretched[0].ravel()[order].astype(int)) >= 0)
