@@ -18,7 +18,6 @@ from generator.registry import APPLICATIONS, unknown_backbone_message
 from generator.errors import AtlasError
 
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".h5", ".keras")
-CAM_METHODS = ("gradcam",)
 
 
 class BackboneSpec(BaseModel):
@@ -122,8 +121,8 @@ class AtlasConfig(BaseModel):
     """Predictions listed per image."""
     class_index: int | None = Field(default=None, ge=0)
     """Class explained by heatmaps; the top-1 prediction of each image when absent."""
-    cam: list[Literal["gradcam"]] = Field(default_factory=lambda: ["gradcam"], min_length=1)
-    """Class-activation methods to render."""
+    cam: list[Literal["gradcam", "gradcam++", "layercam", "hirescam"]] = Field(default_factory=lambda: ["gradcam"], min_length=1)
+    """Class-activation methods to render side by side (all come from the same forward and backward pass)."""
     heatmap_alpha: float = Field(default=0.4, ge=0, le=1)
     """Weight of the heatmap colour when laid over the photo."""
     seed: int = Field(default=0, ge=0)

@@ -20,6 +20,7 @@ from PIL import Image
 from generator.backbones import Backbone, load_spec
 from generator.cache import ArrayCache, code_hash, make_key
 from generator.compute.filters import Recipe, visualize_filters
+from generator.compute.heatmaps import CAM_TITLES
 from generator.compute.layers import channel_count, select_layers
 from generator.compute.summary import architecture_dot, layer_summary
 from generator.config import AtlasConfig, BackboneSpec
@@ -211,13 +212,16 @@ def _draw_layer(backbone: Backbone, layer, image_set: ImageSet, analyses, config
         analysis = analyses[image.id]
         grid = activation_grid(analysis[f"activations/{layer.name}"], ACTIVATION_CHANNELS)
         activations_file = writer.write(f"{folder}/activations-{image.id}.png", png_bytes(grid))
-        heatmap_file, explained_class, explained_probability = None, None, None
+        heatmaps, explained_class, explained_probability = [], None, None
         if "class_index" in analysis:
-            blended = overlay(image.resized(backbone.input_shape[:2]), analysis[f"gradcam/{layer.name}"], alpha=config.heatmap_alpha)
-            heatmap_file = writer.write(f"{folder}/gradcam-{image.id}.jpg", jpeg_bytes(blended))
+            photo = image.resized(backbone.input_shape[:2])
+            for method in config.cam:
+                blended = overlay(photo, analysis[f"cam/{method}/{layer.name}"], alpha=config.heatmap_alpha)
+                file_name = f"{folder}/{slugify(method.replace('++', '-plus-plus'))}-{image.id}.jpg"
+                heatmaps.append((CAM_TITLES[method], writer.write(file_name, jpeg_bytes(blended))))
             explained_class = backbone.class_names[int(analysis["class_index"])]
             explained_probability = float(analysis["class_probability"])
-        figures.append(LayerFigure(image.id, activations_file, heatmap_file, explained_class, explained_probability))
+        figures.append(LayerFigure(image.id, activations_file, heatmaps, explained_class, explained_probability))
     return LayerResult(
         name=layer.name,
         slug=slug,
@@ -278,7 +282,8 @@ def analyse_images(
     keys = {
         image.id: make_key(
             kind="analysis", backbone=backbone.name, weights=backbone.provenance.sha256, image=image.sha256,
-            layers=layer_names, channels=ACTIVATION_CHANNELS, class_index=config.class_index, code=code_hash("compute"),
+            layers=layer_names, channels=ACTIVATION_CHANNELS, class_index=config.class_index, cam=config.cam,
+            code=code_hash("compute"),
         )
         for image in images
     }
@@ -295,7 +300,7 @@ def analyse_images(
             pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in batch]))
             explanation = None
             if backbone.class_names is not None:
-                explanation = explain(backbone.model, pixels, layer_names, config.class_index)
+                explanation = explain(backbone.model, pixels, layer_names, config.class_index, tuple(config.cam))
                 activations = explanation.activations
             else:  # no classifier: nothing to predict or explain, activations only
                 activations = layer_activations(backbone.model, pixels, layer_names)
@@ -305,8 +310,9 @@ def analyse_images(
                     arrays["probabilities"] = explanation.probabilities_all[row]
                     arrays["class_index"] = np.asarray(explanation.class_indices[row])
                     arrays["class_probability"] = np.asarray(explanation.probabilities[row])
-                    for name in layer_names:
-                        arrays[f"gradcam/{name}"] = explanation.heatmaps[name][row]
+                    for method, maps in explanation.cams.items():
+                        for name in layer_names:
+                            arrays[f"cam/{method}/{name}"] = maps[name][row]
                 cache.put(keys[image.id], arrays)
                 results[image.id] = arrays
         on_batch()

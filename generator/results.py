@@ -27,7 +27,8 @@ class LayerFigure:
 
     image_id: str
     activations: str
-    heatmap: str | None
+    heatmaps: list[tuple[str, str]]
+    """(method title, file) of each class-activation map; empty without a classifier."""
     explained_class: str | None
     explained_probability: float | None
 

@@ -1,5 +1,15 @@
 """Class-activation maps for every selected layer from one forward and one backward pass.
 
+Four methods, all from the same activations A and gradients G = dS/dA of the explained class' pre-softmax
+score S, so choosing more of them costs no extra pass:
+
+- Grad-CAM (Selvaraju et al. 2017): ReLU(sum_c mean_ij(G_c) A_c).
+- Grad-CAM++ (Chattopadhyay et al. 2018): channel weights sum_ij(alpha_ijc ReLU(G_ijc)), with alpha from the
+  closed form for an exponential score, which handles several instances of a class better.
+- LayerCAM (Jiang et al. 2021): ReLU(sum_c ReLU(G_c) * A_c), element-wise; sharper in early layers.
+- HiResCAM (Draelos & Carin 2020): ReLU(sum_c G_c * A_c), element-wise; faithful to what the score uses.
+
+
 The code this grew from ran one pass per layer and explained the class whose index equalled the layer's
 channel count. Here a single multi-output model yields every layer's activations and the pre-softmax scores;
 one gradient call returns d(score of the explained class)/d(activations) for all layers at once. The explained
@@ -31,10 +41,20 @@ class Explanation:
     """float32 (N, classes): softmax of the pre-softmax scores (the predictions, from the same pass)."""
     activations: dict[str, np.ndarray]
     """``{layer_name: float32 (N, h, w, C)}``: the layers' outputs, from the same forward pass."""
+    cams: dict[str, dict[str, np.ndarray]]
+    """``{method: {layer_name: float32 (N, h, w) in [0, 1]}}`` for every requested method."""
 
 
-def explain(model, images: np.ndarray, layer_names: list[str], class_index: int | None = None) -> Explanation:
-    """Grad-CAM of every layer in ``layer_names`` for a preprocessed batch, with the classes explained."""
+def explain(
+    model, images: np.ndarray, layer_names: list[str], class_index: int | None = None, methods: tuple[str, ...] = ("gradcam",)
+) -> Explanation:
+    """Class-activation maps of every layer in ``layer_names`` for a preprocessed batch, with the classes explained.
+
+    ``heatmaps`` is keyed by layer for Grad-CAM (the first method) and ``cams[method][layer]`` holds every method.
+    """
+    unknown = [method for method in methods if method not in CAM_METHODS]
+    if unknown:
+        raise ValueError(f"unknown CAM method {unknown[0]!r}; choose from {', '.join(CAM_METHODS)}")
     import keras
     import tensorflow as tf
 
@@ -52,12 +72,16 @@ def explain(model, images: np.ndarray, layer_names: list[str], class_index: int 
     gradients = tape.gradient(target, activations)
     softmax = tf.nn.softmax(scores, axis=-1)
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
-    heatmaps = {
-        name: _normalise(gradcam_map(np.asarray(activation), np.asarray(gradient)))
-        for name, activation, gradient in zip(layer_names, activations, gradients, strict=True)
+    cams = {
+        method: {
+            name: _normalise(CAM_METHODS[method](np.asarray(activation), np.asarray(gradient)))
+            for name, activation, gradient in zip(layer_names, activations, gradients, strict=True)
+        }
+        for method in methods
     }
     return Explanation(
-        heatmaps=heatmaps,
+        heatmaps=cams[methods[0]],
+        cams=cams,
         class_indices=np.asarray(explained),
         probabilities=np.asarray(probabilities, dtype=np.float32),
         probabilities_all=np.asarray(softmax, dtype=np.float32),
@@ -74,6 +98,35 @@ def gradcam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
     """Grad-CAM: ReLU of the channel sum of activations weighted by their spatially averaged gradients."""
     weights = gradients.mean(axis=(1, 2), keepdims=True)
     return np.maximum((weights * activations).sum(axis=-1), 0.0)
+
+
+def gradcam_plus_plus_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """Grad-CAM++: pixel-wise weighting of positive gradients (closed form for exp(score))."""
+    squared, cubed = gradients**2, gradients**3
+    denominator = 2.0 * squared + activations.sum(axis=(1, 2), keepdims=True) * cubed
+    alpha = np.where(denominator != 0.0, squared / np.where(denominator != 0.0, denominator, 1.0), 0.0)
+    weights = (alpha * np.maximum(gradients, 0.0)).sum(axis=(1, 2), keepdims=True)
+    return np.maximum((weights * activations).sum(axis=-1), 0.0)
+
+
+def layercam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """LayerCAM: each position weighted by its own positive gradient."""
+    return np.maximum((np.maximum(gradients, 0.0) * activations).sum(axis=-1), 0.0)
+
+
+def hirescam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """HiResCAM: element-wise gradient times activation, summed over channels."""
+    return np.maximum((gradients * activations).sum(axis=-1), 0.0)
+
+
+CAM_METHODS = {
+    "gradcam": gradcam_map,
+    "gradcam++": gradcam_plus_plus_map,
+    "layercam": layercam_map,
+    "hirescam": hirescam_map,
+}
+"""Method name (as in ``atlas.yml``'s ``cam`` list) to map function."""
+CAM_TITLES = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "layercam": "LayerCAM", "hirescam": "HiResCAM"}
 
 
 def _normalise(maps: np.ndarray) -> np.ndarray:

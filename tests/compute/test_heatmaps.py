@@ -45,14 +45,16 @@ def corner_model():
     return model
 
 
+@pytest.mark.parametrize("method", ["gradcam", "gradcam++", "layercam", "hirescam"])
 @pytest.mark.parametrize("corner", [(slice(0, 4), slice(0, 4)), (slice(12, 16), slice(12, 16)), (slice(0, 4), slice(12, 16))])
-def test_evidence_in_one_corner_gives_a_heatmap_that_peaks_there(corner):
+def test_evidence_in_one_corner_gives_a_heatmap_that_peaks_there(corner, method):
     model = corner_model()
     image = np.zeros((1, 16, 16, 3), np.float32)
     image[0, corner[0], corner[1], 0] = 1.0  # red square: evidence for class 0
-    explanation = explain(model, image, ["colour"])
+    image[0, 6:10, 6:10, 1] = 0.2  # a fainter green square in the middle: evidence for the other class
+    explanation = explain(model, image, ["colour"], methods=("gradcam", "gradcam++", "layercam", "hirescam"))
     assert explanation.class_indices[0] == 0
-    heatmap = explanation.heatmaps["colour"][0]
+    heatmap = explanation.cams[method]["colour"][0]
     peak = np.unravel_index(np.argmax(heatmap), heatmap.shape)
     assert corner[0].start <= peak[0] < corner[0].stop and corner[1].start <= peak[1] < corner[1].stop
     inside = heatmap[corner].mean()
@@ -75,3 +77,15 @@ def test_all_layers_come_from_one_gradient_call(monkeypatch):
     monkeypatch.setattr(tf.GradientTape, "gradient", counting)
     explain(make_tiny_classifier(), np.zeros((2, 32, 32, 3), np.float32), ["conv_a", "conv_b"])
     assert len(calls) == 1
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError, match="unknown CAM method 'scorecam'"):
+        explain(corner_model(), np.zeros((1, 16, 16, 3), np.float32), ["colour"], methods=("scorecam",))
+
+
+def test_methods_differ_where_gradients_vary_within_a_channel(tiny_classifier):
+    images = np.random.default_rng(1).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
+    cams = explain(tiny_classifier, images, ["conv_a"], methods=("gradcam", "layercam", "hirescam")).cams
+    assert not np.allclose(cams["gradcam"]["conv_a"], cams["layercam"]["conv_a"], atol=1e-3)
+    assert not np.allclose(cams["gradcam"]["conv_a"], cams["hirescam"]["conv_a"], atol=1e-3)
