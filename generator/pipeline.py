@@ -85,8 +85,8 @@ class Writer:
 
 def build(config: AtlasConfig, *, reporter: Reporter | None = None) -> tuple[AtlasResult, BuildStats]:
     """Generate the atlas' Markdown and images under ``config.docs_dir/atlas`` (and the site, if asked)."""
-    from generator.pages import write_pages
-    from generator.site import build_site, prepare_docs_dir
+    from generator.pages import navigation, write_pages
+    from generator.site import build_site, hand_written_pages, prepare_docs_dir
 
     reporter = reporter or Reporter(quiet=True)
     started = time.perf_counter()
@@ -120,7 +120,7 @@ def build(config: AtlasConfig, *, reporter: Reporter | None = None) -> tuple[Atl
     write_pages(atlas, writer)
     stats = BuildStats(files_written=writer.written, files_removed=writer.prune(), cache_hits=cache.hits, cache_misses=cache.misses)
     if config.build_site:
-        build_site(config)
+        build_site(config, navigation(atlas, hand_written_pages(config.docs_dir)))
     stats.seconds = time.perf_counter() - started
     return atlas, stats
 

@@ -38,12 +38,25 @@ def prepare_docs_dir(docs_dir: Path) -> None:
             shutil.copyfile(source, target)
 
 
-def derived_mkdocs_config(config: AtlasConfig) -> dict:
-    """``mkdocs.yml`` with this atlas' title, docs folder and snippet path, all absolute."""
+def hand_written_pages(docs_dir: Path) -> list[str]:
+    """Markdown pages of the docs folder outside the generated sub-folder, other than the home page."""
+    docs_dir = Path(docs_dir)
+    pages = []
+    for path in sorted(docs_dir.rglob("*.md")):
+        relative = path.relative_to(docs_dir).as_posix()
+        if relative != "index.md" and not relative.startswith(GENERATED_SUBDIR + "/") and not path.name.startswith("_"):
+            pages.append(relative)
+    return pages
+
+
+def derived_mkdocs_config(config: AtlasConfig, nav: list | None = None) -> dict:
+    """``mkdocs.yml`` with this atlas' title, docs folder, snippet path (all absolute) and navigation."""
     settings = yaml.safe_load(MKDOCS_CONFIG.read_text(encoding="utf-8"))
     docs_dir = Path(config.docs_dir).resolve()
     settings["site_name"] = config.title
     settings["docs_dir"] = str(docs_dir)
+    if nav is not None:
+        settings["nav"] = nav
     extensions = []
     for extension in settings.get("markdown_extensions", []):
         if isinstance(extension, dict) and "pymdownx.snippets" in extension:
@@ -53,12 +66,12 @@ def derived_mkdocs_config(config: AtlasConfig) -> dict:
     return settings
 
 
-def build_site(config: AtlasConfig) -> Path:
+def build_site(config: AtlasConfig, nav: list | None = None) -> Path:
     """Run ``mkdocs build --strict`` and put the result at ``config.site_dir``."""
     site_dir = Path(config.site_dir).resolve()
     staging = site_dir.with_name(site_dir.name + ".building")
     derived = Path(config.cache_dir).resolve() / "mkdocs.yml"
-    write_text_if_changed(derived, yaml.safe_dump(derived_mkdocs_config(config), sort_keys=False))
+    write_text_if_changed(derived, yaml.safe_dump(derived_mkdocs_config(config, nav), sort_keys=False, allow_unicode=True))
     shutil.rmtree(staging, ignore_errors=True)
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(derived), "-d", str(staging)],

@@ -49,3 +49,13 @@ def test_backbone_api_preprocesses_and_decodes():
     probabilities[0, [235, 285]] = [0.7, 0.2]
     top = backbone.decode(probabilities, top=2)[0]
     assert [(p.index, p.name) for p in top] == [(235, "German_shepherd"), (285, "Egyptian_cat")]
+
+
+def test_layer_names_do_not_depend_on_what_was_built_before():
+    import keras
+
+    first = [layer.name for layer in load("mobilenet", weights="random", alpha=0.25).model.layers]
+    keras.applications.VGG16(weights=None)  # e.g. a weight conversion, or a failed ImageNet attempt
+    keras.Input((8, 8, 3))
+    again = [layer.name for layer in load("mobilenet", weights="random", alpha=0.25).model.layers]
+    assert first == again and first[0] == "input_layer"

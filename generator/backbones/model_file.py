@@ -13,7 +13,7 @@ from pathlib import Path
 from generator.classes import imagenet_class_names, read_class_names
 from generator.config import BackboneSpec
 from generator.errors import AtlasError
-from generator.weights import Provenance, hash_weight_values
+from generator.weights import Provenance, fresh_names, hash_weight_values
 
 
 def scaling_for(mode: str | None):
@@ -35,6 +35,7 @@ def load_model_file(spec: BackboneSpec, *, seed: int = 0):
     label = f"backbone {spec.slug}"
     if not path.is_file():
         raise AtlasError(f"{label}: model file {path} does not exist")
+    fresh_names()
     keras.utils.set_random_seed(seed)
     try:
         model = keras.models.load_model(str(path), compile=False, safe_mode=True)

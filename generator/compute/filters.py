@@ -122,6 +122,10 @@ def visualize_filters(
                 chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
                 loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
             gradient = tape.gradient(loss, spectrum)
+            # Per image, to unit RMS: an untrained network's gradients (1e-17 in MobileNet) are far below Adam's
+            # epsilon and would leave the image grey; Adam itself is indifferent to a constant scale.
+            rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3, 4], keepdims=True))
+            gradient = gradient / (rms + 1e-30)
             count_t = tf.cast(t, tf.float32) + 1.0
             first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
             second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from generator.pages.write import write_pages
+from generator.pages.write import navigation, write_pages
 
-__all__ = ["write_pages"]
+__all__ = ["navigation", "write_pages"]

@@ -8,7 +8,9 @@ from __future__ import annotations
 import html
 import re
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^=:])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>])")
+"""Python-Markdown's escapable characters (plus ``|``, which the tables extension adds); escaping any other
+character would leave a visible backslash."""
 
 
 def md(text: object) -> str:

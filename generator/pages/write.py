@@ -46,3 +46,20 @@ def write_pages(atlas: AtlasResult, writer) -> None:
                 f"{backbone.name}/layers/{layer.slug}/index.md",
                 render("layer.md.j2", backbone=backbone, layer=layer, photos=photos).encode(),
             )
+
+
+def navigation(atlas: AtlasResult, hand_written: list[str]) -> list:
+    """MkDocs ``nav``: the home page, hand-written pages, then each backbone with its layers, titled by name.
+
+    Without it MkDocs titles sections after folder names ('Mobilenet alpha0 25').
+    """
+    nav: list = [{"Home": "index.md"}] + [{_title_of(page): page} for page in hand_written]
+    for backbone in atlas.backbones:
+        base = f"{GENERATED_SUBDIR}/{backbone.name}"
+        layers = [{layer.name: f"{base}/layers/{layer.slug}/index.md"} for layer in backbone.layers]
+        nav.append({backbone.title: [f"{base}/index.md", {"Layers": layers}]})
+    return nav
+
+
+def _title_of(page: str) -> str:
+    return page.rsplit("/", 1)[-1].removesuffix(".md").replace("-", " ").replace("_", " ").capitalize()

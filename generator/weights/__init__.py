@@ -46,6 +46,8 @@ def build_with_weights(build: Callable[[str | None], "object"], weights: str, *,
     """
     import keras
 
+    fresh_names()
+
     if weights == "random":
         keras.utils.set_random_seed(seed)
         model = build(None)
@@ -76,6 +78,17 @@ def build_with_weights(build: Callable[[str | None], "object"], weights: str, *,
         source=str(path),
         label="weights file",
     )
+
+
+def fresh_names() -> None:
+    """Reset Keras' automatic layer names, so a backbone's layers are named the same whatever was built before.
+
+    Keras numbers unnamed layers per process (``input_layer``, ``input_layer_1``...): without this, a weight
+    conversion or a failed download earlier in the build renames layers in the summary and the plot.
+    """
+    import keras
+
+    keras.backend.clear_session()
 
 
 _unreachable: list[str] = []

@@ -40,3 +40,18 @@ def test_same_seed_same_bytes_and_other_seed_other_image(tiny_classifier):
 def test_a_filter_that_does_not_exist_is_named(tiny_classifier):
     with pytest.raises(AtlasError, match="has 6 filters .* filter index 6 does not exist"):
         visualize_filters(tiny_classifier, "conv_b", [0, 6], size=32, steps=1)
+
+
+def test_a_network_with_vanishing_gradients_still_gets_pictures():
+    """Untrained deep networks have gradients far below Adam's epsilon (1e-17 in MobileNet): images must still move."""
+    from tests.conftest import make_tiny_classifier
+
+    model = make_tiny_classifier(seed=5)
+    kernel, bias = model.get_layer("conv_a").get_weights()
+    model.get_layer("conv_a").set_weights([kernel * 1e-9, bias * 1e-9])
+    filters = list(range(4))
+    start = visualize_filters(model, "conv_b", filters, size=32, steps=0, seed=2)
+    final = visualize_filters(model, "conv_b", filters, size=32, steps=30, seed=2)
+    spread = [int(image.max()) - int(image.min()) for image in final]
+    assert min(spread) > 60, spread
+    assert np.all(filter_response(model, "conv_b", filters, final) > filter_response(model, "conv_b", filters, start))
