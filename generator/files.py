@@ -7,9 +7,16 @@ rsync and reviewers see only what really changed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    """Hex digest of a file's bytes (``sha256``, ``md5``...), read in chunks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, algorithm).hexdigest()
 
 
 def write_bytes_if_changed(path: Path, data: bytes) -> bool:

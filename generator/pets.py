@@ -7,7 +7,6 @@ where a later run would trust it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 import urllib.request
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import AtlasError
+from generator.files import file_digest
 
 OFFICIAL_BASE_URL = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/"
 
@@ -44,9 +44,9 @@ def fetch_pets(
     destination.mkdir(parents=True, exist_ok=True)
     for archive in archives:
         target = destination / archive.file_name
-        if not (target.is_file() and _md5(target) == archive.md5):
+        if not (target.is_file() and file_digest(target, "md5") == archive.md5):
             _download(base_url.rstrip("/") + "/" + archive.file_name, target, timeout, show_progress)
-            actual = _md5(target)
+            actual = file_digest(target, "md5")
             if actual != archive.md5:
                 target.unlink()
                 raise AtlasError(
@@ -93,10 +93,3 @@ class _progress:
         if self.enabled:
             self.bar.__exit__(*exc)
 
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

