@@ -41,6 +41,8 @@ class BackboneSpec(BaseModel):
     """A user's own model file (``.keras`` or ``.h5``), loaded with Keras' safe mode on."""
     classes: Path | None = None
     """Class names of a user's model: one per line, or a JSON list."""
+    trust_code: bool = False
+    """Load a model file even if it holds code (a ``Lambda`` layer): Keras' safe mode off. Only for files you trust."""
     preprocess: Literal["tf", "torch", "caffe", "none"] | None = None
     """Input scaling of a user's model: ``tf`` [-1, 1], ``torch`` ImageNet mean/std, ``caffe`` BGR mean, ``none`` 0..255."""
 
@@ -61,6 +63,8 @@ class BackboneSpec(BaseModel):
             raise _located("depth_multiplier", f"{app.name} takes no depth_multiplier (only mobilenet does)")
         if self.input_size is not None and self.input_size < app.min_size:
             raise _located("input_size", f"{app.name} needs at least {app.min_size} px")
+        if self.trust_code:
+            raise _located("trust_code", f"trust_code applies to a model file given by 'path', not to {app.name}")
         for option in ("classes", "preprocess"):
             if getattr(self, option) is not None:
                 raise _located(option, f"{option} applies to a model file given by 'path', not to {app.name}")
@@ -162,6 +166,10 @@ class AtlasConfig(BaseModel):
                     _check_weights(spec.weights)
                 except ValueError as error:
                     raise ValueError(f"backbones[{index}].weights: {error}") from None
+        for spec in self.backbones:
+            app = APPLICATIONS.get(spec.name) if spec.path is None else None
+            if app is not None and self.top_k > app.classes:
+                raise ValueError(f"top_k: {self.top_k} is more than the {app.classes} classes of {spec.name}")
         slugs = [spec.slug for spec in self.backbones]
         duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
         if duplicates:

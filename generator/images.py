@@ -75,7 +75,11 @@ def decode_image(data: bytes) -> np.ndarray:
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(data))
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            pixels = " ".join(str(error).split()[:3])  # "Image size (N pixels)"
+            raise ValueError(f"{pixels} is over the limit of {MAX_PIXELS:,} (decompression-bomb guard)") from None
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ValueError(f"{width}x{height} pixels is over the limit of {MAX_PIXELS:,} (decompression-bomb guard)")

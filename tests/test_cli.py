@@ -39,3 +39,14 @@ def test_unknown_layer_fails_before_computing_with_its_name(tmp_path):
     )
     assert result.returncode == 2
     assert "no layer named 'conv_nope'" in result.stderr
+
+
+def test_a_layer_missing_from_a_later_backbone_stops_the_build_before_any_work(tmp_path):
+    result = run(
+        "build", "--model", "mobilenet:alpha=0.25", "--model", "vgg16", "--weights", "random", "--layers", "conv1",
+        "--images", "data/pets-sample/cat_chelsea.jpg", "--docs-dir", str(tmp_path / "docs"), "--cache-dir", str(tmp_path / "c"),
+        "--no-site",
+    )
+    assert result.returncode == 2
+    assert "backbone vgg16 has no layer named 'conv1'" in result.stderr
+    assert not (tmp_path / "c" / "arrays").exists()  # nothing was computed for mobilenet first

@@ -91,3 +91,8 @@ def test_the_default_atlas_is_valid():
 
 def test_duplicate_backbones_are_refused():
     assert "appears twice" in error_of({"backbones": ["vgg16", "vgg16"]})
+
+
+def test_top_k_above_a_backbones_classes_is_refused_up_front():
+    message = error_of({"backbones": ["efficientnet_lite0", "dog_breeds_mobilenetv2"], "top_k": 20})
+    assert message == "command line: top_k: 20 is more than the 19 classes of dog_breeds_mobilenetv2"

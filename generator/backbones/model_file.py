@@ -1,7 +1,8 @@
 """A user's own model file (``.keras`` or ``.h5``) as a backbone.
 
 Keras' safe mode stays on: a file that would run arbitrary code on load (a ``Lambda`` layer) is refused with a
-message that says so. The model must take one image input and give one output.
+message that says so and names the setting that accepts the risk. The model must take one image input and give
+one output. Nested models (a backbone used as one layer) are flattened so every convolution can be drawn.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 
+from generator.backbones.flatten import flatten
 from generator.classes import imagenet_class_names, read_class_names
 from generator.config import BackboneSpec
 from generator.errors import AtlasError
@@ -38,13 +40,14 @@ def load_model_file(spec: BackboneSpec, *, seed: int = 0):
     fresh_names()
     keras.utils.set_random_seed(seed)
     try:
-        model = keras.models.load_model(str(path), compile=False, safe_mode=True)
+        model = keras.models.load_model(str(path), compile=False, safe_mode=not spec.trust_code)
     except ValueError as error:
         text = " ".join(str(error).split())
         if "safe_mode" in text or "Lambda" in text:
             raise AtlasError(
-                f"{label}: model file {path} contains a Lambda layer, whose code would run on load; "
-                "Keras' safe mode refuses it. Rebuild the model without Lambda layers."
+                f"{label}: model file {path} contains a Lambda layer, whose code would run on load, so Keras' safe "
+                "mode refuses it. Rebuild the model without Lambda layers, or, only if you trust the file, set "
+                "'trust_code: true' on this backbone."
             ) from None
         raise AtlasError(f"{label}: model file {path} cannot be loaded: {text[:400]}") from None
     except Exception as error:
@@ -54,6 +57,7 @@ def load_model_file(spec: BackboneSpec, *, seed: int = 0):
             f"{label}: model file {path} has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
             "the atlas needs one image input and one output"
         )
+    model = flatten(model)
     shape = tuple(model.inputs[0].shape[1:])
     if len(shape) != 3 or shape[-1] != 3 or shape[0] is None or shape[1] is None:
         raise AtlasError(f"{label}: model file {path} takes input shaped {shape}; the atlas needs (height, width, 3)")

@@ -21,9 +21,12 @@ def md(text: object) -> str:
 
 
 def attr(text: object) -> str:
-    """Escape ``text`` for an HTML attribute value or Markdown image alt text (brackets removed)."""
+    """Escape ``text`` for an HTML attribute value or Markdown image alt text (brackets removed).
+
+    ``|`` becomes an entity: inside a table row a literal one would end the cell.
+    """
     cleaned = str(text).replace("[", "(").replace("]", ")").replace("\n", " ")
-    return html.escape(cleaned, quote=True)
+    return html.escape(cleaned, quote=True).replace("|", "&#124;")
 
 
 def count(value: int) -> str:

@@ -122,11 +122,22 @@ def load_weights_file(model, path: Path, *, label: str) -> None:
     try:
         model.load_weights(str(path))
     except Exception as error:
-        detail = " ".join(str(error).split())[:400]
         raise AtlasError(
-            f"{label}: weights file {path} does not fit this architecture: {detail}. "
+            f"{label}: weights file {path} does not fit this architecture: {mismatch_summary(error)}. "
             "Check that it was saved from the same backbone and options (alpha, input size)."
         ) from None
+
+
+def mismatch_summary(error: Exception) -> str:
+    """'layer conv1 expects (3, 3, 3, 16), the file has (3, 3, 3, 8); 55 layers disagree' from Keras' long message."""
+    text = " ".join(str(error).split())
+    layer = re.search(r"object <\w+ name=([^,>]+)", text)
+    shapes = re.search(r"variable\.shape=(\([^)]*\)), Received: value\.shape=(\([^)]*\))", text)
+    count = re.search(r"A total of (\d+) objects could not be loaded", text)
+    if layer and shapes:
+        summary = f"layer {layer.group(1)} expects {shapes.group(1)}, the file has {shapes.group(2)}"
+        return summary + (f"; {count.group(1)} layers disagree" if count else "")
+    return text[:300]
 
 
 def imagenet_download_message(label: str, error: Exception) -> str:
