@@ -51,23 +51,23 @@ class BackboneSpec(BaseModel):
         if self.path is not None:
             for option in ("alpha", "depth_multiplier"):
                 if getattr(self, option) is not None:
-                    raise _located(option, f"{option} applies to Keras Applications, not to a model file")
+                    raise _LocatedError(option, f"{option} applies to Keras Applications, not to a model file")
             return self
         app = APPLICATIONS.get(self.name)
         if app is None:
-            raise _located("name", unknown_backbone_message(self.name))
+            raise _LocatedError("name", unknown_backbone_message(self.name))
         if self.alpha is not None and self.alpha not in app.alphas:
             allowed = ", ".join(str(a) for a in app.alphas) if app.alphas else "none (this model has no alpha)"
-            raise _located("alpha", f"{self.alpha} is not allowed for {app.name}; allowed: {allowed}")
+            raise _LocatedError("alpha", f"{self.alpha} is not allowed for {app.name}; allowed: {allowed}")
         if self.depth_multiplier is not None and not app.takes_depth_multiplier:
-            raise _located("depth_multiplier", f"{app.name} takes no depth_multiplier (only mobilenet does)")
+            raise _LocatedError("depth_multiplier", f"{app.name} takes no depth_multiplier (only mobilenet does)")
         if self.input_size is not None and self.input_size < app.min_size:
-            raise _located("input_size", f"{app.name} needs at least {app.min_size} px")
+            raise _LocatedError("input_size", f"{app.name} needs at least {app.min_size} px")
         if self.trust_code:
-            raise _located("trust_code", f"trust_code applies to a model file given by 'path', not to {app.name}")
+            raise _LocatedError("trust_code", f"trust_code applies to a model file given by 'path', not to {app.name}")
         for option in ("classes", "preprocess"):
             if getattr(self, option) is not None:
-                raise _located(option, f"{option} applies to a model file given by 'path', not to {app.name}")
+                raise _LocatedError(option, f"{option} applies to a model file given by 'path', not to {app.name}")
         return self
 
     @property
@@ -199,10 +199,6 @@ class _LocatedError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _located(field: str, message: str) -> _LocatedError:
-    return _LocatedError(field, message)
 
 
 # ----------------------------------------------------------------------------------------------------------

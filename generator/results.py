@@ -68,3 +68,7 @@ class AtlasResult:
     backbones: list[BackboneResult]
     skipped: list[tuple[str, str]]
     """(file, reason) of every input file that was not used."""
+    settings: list[tuple[str, str]] = field(default_factory=list)
+    """Every setting that shapes the pictures, for the build report."""
+    versions: list[tuple[str, str]] = field(default_factory=list)
+    """Versions of the packages that compute and render them."""

@@ -31,4 +31,9 @@ def import_tensorflow_quietly():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+    # Each filter-visualisation step is a tf.function made for one layer and traced once, on purpose; TF's
+    # retracing heuristic would warn about "calls that triggered retracing" on every layer.
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return tensorflow

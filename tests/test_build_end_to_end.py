@@ -57,6 +57,8 @@ def test_pages_and_images_are_where_the_urls_say(tiny_atlas):
                 assert (folder / f"gradcam-{image}.jpg").is_file() and (folder / f"layercam-{image}.jpg").is_file()
     assert (generated / "mobilenet-alpha0_25" / "architecture.svg").is_file()
     assert (generated / "photos" / "cat-chelsea.jpg").is_file()
+    report = (generated / "report.md").read_text()
+    assert "| `seed` | 0 |" in report and "| keras |" in report and "my\\_tiny\\_net" in report
 
 
 def test_site_is_built_with_every_page(tiny_atlas):
@@ -90,6 +92,14 @@ def test_a_rebuild_with_nothing_changed_recomputes_and_rewrites_nothing(tiny_atl
     assert after == before
 
 
+def test_navigation_lists_home_backbones_by_title_and_the_report(tiny_atlas):
+    import yaml
+
+    nav = yaml.safe_load((tiny_atlas / "cache" / "mkdocs.yml").read_text())["nav"]
+    titles = [next(iter(entry)) for entry in nav]
+    assert titles == ["Home", "MobileNet (alpha 0.25)", "my_tiny_net", "Build report"]
+
+
 def test_removing_a_backbone_prunes_only_its_generated_files(tiny_atlas, tmp_path):
     config = (tiny_atlas / "atlas.yml").read_text().replace("  - {name: mobilenet, alpha: 0.25}\n", "")
     (tiny_atlas / "smaller.yml").write_text(config)
@@ -101,3 +111,4 @@ def test_removing_a_backbone_prunes_only_its_generated_files(tiny_atlas, tmp_pat
     assert not (tiny_atlas / "docs" / "atlas" / "mobilenet-alpha0_25").exists()
     assert (tiny_atlas / "docs" / "index.md").is_file() and (tiny_atlas / "docs" / "stylesheets" / "atlas.css").is_file()
     assert not (tiny_atlas / "site" / "atlas" / "mobilenet-alpha0_25").exists()
+

@@ -50,3 +50,13 @@ def test_a_layer_missing_from_a_later_backbone_stops_the_build_before_any_work(t
     assert result.returncode == 2
     assert "backbone vgg16 has no layer named 'conv1'" in result.stderr
     assert not (tmp_path / "c" / "arrays").exists()  # nothing was computed for mobilenet first
+
+
+def test_more_filters_than_any_drawn_layer_has_stops_the_build_up_front(tmp_path):
+    result = run(
+        "build", "--model", "mobilenet:alpha=0.25", "--weights", "random", "--filters", "1000", "--layers", "2",
+        "--images", "data/pets-sample/cat_chelsea.jpg", "--docs-dir", str(tmp_path / "docs"), "--cache-dir", str(tmp_path / "c"),
+        "--no-site",
+    )
+    assert result.returncode == 2
+    assert "filters: 1000 is more than any drawn layer of backbone mobilenet-alpha0_25 has (at most 256)" in result.stderr

@@ -45,6 +45,7 @@ def test_a_site_from_hostile_names_contains_no_injected_markup_and_no_link_out(t
         "title: Hostile\nbackbones: [{name: net, path: net.keras, classes: classes.txt}]\nimages: [photos]\n"
         "layers: 1\nfilters: 2\nsize: 32\nsteps: 1\ndocs_dir: docs\nsite_dir: site\ncache_dir: cache\n"
     )
+    (photos / "broken.jpg").write_bytes(b"not a jpeg")
     result = subprocess.run([sys.executable, "-m", "generator", "build", "--config", "atlas.yml", "--quiet"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -60,6 +61,8 @@ def test_a_site_from_hostile_names_contains_no_injected_markup_and_no_link_out(t
         assert not leaving, (page, leaving)
         scripts = [dict(attributes).get("src") for tag, attributes in elements if tag == "script"]
         assert all(src is None or not src.startswith(("http", "//")) for src in scripts), page
+    report = (tmp_path / "site" / "atlas" / "report.html").read_text(encoding="utf-8")
+    assert "broken.jpg" in report and "not an image Pillow can read" in report
     layer_page = next(page for page in pages if "layers" in page.parts)
     text = layer_page.read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(4)&gt;.jpg" in text  # shown, as text

@@ -39,6 +39,7 @@ def write_pages(atlas: AtlasResult, writer) -> None:
         HOME_SNIPPET,
         render("home.md.j2", atlas=atlas, photos=photos, prefix=f"{GENERATED_SUBDIR}/").encode(),
     )
+    writer.write("report.md", render("report.md.j2", atlas=atlas).encode())
     for backbone in atlas.backbones:
         writer.write(f"{backbone.name}/index.md", render("backbone.md.j2", backbone=backbone, photos=photos).encode())
         for layer in backbone.layers:
@@ -58,6 +59,7 @@ def navigation(atlas: AtlasResult, hand_written: list[str]) -> list:
         base = f"{GENERATED_SUBDIR}/{backbone.name}"
         layers = [{layer.name: f"{base}/layers/{layer.slug}/index.md"} for layer in backbone.layers]
         nav.append({backbone.title: [f"{base}/index.md", {"Layers": layers}]})
+    nav.append({"Build report": f"{GENERATED_SUBDIR}/report.md"})
     return nav
 
 

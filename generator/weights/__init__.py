@@ -121,6 +121,11 @@ def load_weights_file(model, path: Path, *, label: str) -> None:
         raise AtlasError(f"{label}: weights file {path} does not exist")
     try:
         model.load_weights(str(path))
+    except OSError as error:  # h5py: truncated, or not an HDF5 file at all
+        raise AtlasError(
+            f"{label}: weights file {path} cannot be read ({' '.join(str(error).split())[:160]}); "
+            "it is truncated or not a Keras weights file. Download or save it again."
+        ) from None
     except Exception as error:
         raise AtlasError(
             f"{label}: weights file {path} does not fit this architecture: {mismatch_summary(error)}. "

@@ -101,3 +101,13 @@ def test_a_missing_or_truncated_model_file_is_named(tmp_path):
     (tmp_path / "cut.keras").write_bytes(good[: len(good) // 2])
     with pytest.raises(AtlasError, match="model file .*cut.keras cannot be loaded"):
         load_spec(BackboneSpec(name="x", path=tmp_path / "cut.keras"), "auto")
+
+
+def test_a_truncated_weights_file_is_named_as_such(tmp_path):
+    from generator.backbones import load
+
+    path = tmp_path / "cut.weights.h5"
+    load("mobilenet", weights="random", alpha=0.25).model.save_weights(path)
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(AtlasError, match=r"cut.weights.h5 cannot be read .*truncated or not a Keras weights file"):
+        load("mobilenet", weights=str(path), alpha=0.25)
