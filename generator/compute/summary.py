@@ -55,11 +55,11 @@ def layer_summary(model) -> Summary:
     return Summary(rows, _count(model.weights), _count(model.trainable_weights))
 
 
-def architecture_dot(model, *, max_layers: int = 400) -> str:
-    """DOT source of the architecture plot (``keras.utils.model_to_dot``), or '' for very deep graphs.
+def architecture_dot(model, *, max_layers: int = 2000) -> str:
+    """DOT source of the architecture plot (``keras.utils.model_to_dot``), or '' for absurdly deep graphs.
 
-    Graphs of several hundred layers (NASNet, DenseNet201) become plots that no browser shows usefully and that
-    Graphviz takes minutes to lay out; for those the page says so instead of showing a plot.
+    Graphviz lays out even NASNetMobile's 771 layers in about a second (measured), so every Keras Application
+    gets its plot; beyond ``max_layers`` the page says why there is none instead.
     """
     import keras
 
