@@ -35,11 +35,18 @@ def write_bytes_if_changed(path: Path, data: bytes) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes files private; give the user's usual mode
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return True
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_text_if_changed(path: Path, text: str) -> bool:
