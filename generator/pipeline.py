@@ -233,9 +233,8 @@ def _draw_backbone(
     advance(f"{tag} {backbone.title}: photos")
     analyses = analyse_images(backbone, layer_names, image_set.images, config, cache, lambda: advance(f"{tag} {backbone.title}: photos"))
     predictions = {}
-    if backbone.class_names is not None:
-        top_k = min(config.top_k, len(backbone.class_names))
-        predictions = {image.id: backbone.decode(analyses[image.id]["probabilities"][None], top_k)[0] for image in image_set.images}
+    if backbone.class_names is not None:  # top_k fits: checked by the config (registry) and preflight (model files)
+        predictions = {image.id: backbone.decode(analyses[image.id]["probabilities"][None], config.top_k)[0] for image in image_set.images}
     layer_results = []
     for name in layer_names:
         advance(f"{tag} {backbone.title}: filters of {name}")

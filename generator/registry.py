@@ -45,14 +45,6 @@ class Application:
     classes: int = 1000
     """Outputs of its classifier."""
 
-    def accepted_options(self) -> tuple[str, ...]:
-        """Constructor keyword arguments a user may set for this application."""
-        names = []
-        if self.alphas:
-            names.append("alpha")
-        if self.takes_depth_multiplier:
-            names.append("depth_multiplier")
-        return tuple(names)
 
 
 def _app(name: str, constructor: str, module: str, size: int, family: str, **extra) -> Application:

