@@ -50,11 +50,10 @@ class Recipe:
         return min(steps, max(1, round(steps * self.redirect_fraction))) if steps else 0
 
 
-def truncated_model(model, layer_name: str, redirect_switch=None):
+def truncated_model(model, layer_name: str, redirected: bool = False):
     """``model`` cut at ``layer_name``, taking any image size, sharing the original weights.
 
-    With ``redirect_switch`` (a ``tf.Variable``), every ReLU on the way uses the redirected gradient while the
-    variable is positive.
+    With ``redirected``, every ReLU on the way passes the redirected gradient (see ``redirected_relu``).
     """
     import keras
 
@@ -63,7 +62,7 @@ def truncated_model(model, layer_name: str, redirect_switch=None):
     except ValueError:
         raise AtlasError(f"layer {layer_name!r} is not in model {model.name!r}") from None
     cut = keras.Model(model.inputs, layer.output)
-    call_function = call_with_redirected_relu(redirect_switch) if redirect_switch is not None else None
+    call_function = call_with_redirected_relu() if redirected else None
     return keras.models.clone_model(
         cut,
         input_tensors=[keras.Input((None, None, model.inputs[0].shape[-1]))],
@@ -138,7 +137,7 @@ def visualize_filters(
     # The redirected ReLU's backward pass costs about as much again as the network's own, so it gets its own
     # compiled step and runs only while units still need waking up; the plain step does the rest.
     redirect_steps = recipe.redirect_steps_for(recipe.steps)
-    redirected_step = make_step(truncated_model(model, layer_name, tf.constant(1.0))) if redirect_steps else None
+    redirected_step = make_step(truncated_model(model, layer_name, redirected=True)) if redirect_steps else None
     plain_step = make_step(truncated_model(model, layer_name)) if recipe.steps > redirect_steps else None
     for t in range(recipe.steps):
         (redirected_step if t < redirect_steps else plain_step)(tf.constant(t, tf.int64))

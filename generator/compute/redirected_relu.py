@@ -1,16 +1,17 @@
 """A ReLU whose gradient reaches units that are not firing yet (Lucid's "redirected ReLU").
 
 At the start of filter visualisation most units of a deep layer are below zero, so a plain ReLU passes no
-gradient and the image never leaves its grey start: MobileNet-style layers come out flat. While ``enabled`` is
-on and no gradient gets through normally, this ReLU lets through the gradient components that push a unit
-towards firing (and, for ReLU6, back below 6). The forward pass is the ordinary ReLU.
+gradient and the image never leaves its grey start: MobileNet-style layers come out flat. Where no gradient
+gets through normally, this ReLU lets through the gradient components that push a unit towards firing (and,
+for ReLU6, back below 6). The forward pass is the ordinary ReLU. Filter visualisation uses it only during its
+first steps, in a compiled step of its own (see ``filters``).
 """
 
 from __future__ import annotations
 
 
-def redirected_relu(x, enabled, max_value: float | None = None):
-    """ReLU (ReLU6 when ``max_value`` is 6) of ``x`` with the redirected gradient while ``enabled`` > 0."""
+def redirected_relu(x, max_value: float | None = None):
+    """ReLU (ReLU6 when ``max_value`` is 6) of ``x`` with the redirected gradient."""
     import tensorflow as tf
 
     @tf.custom_gradient
@@ -28,8 +29,7 @@ def redirected_relu(x, enabled, max_value: float | None = None):
             batch = tf.shape(upstream)[0]
             flowing = tf.norm(tf.reshape(ordinary, [batch, -1]), axis=1) > 0.0
             flowing = tf.reshape(flowing, tf.concat([[batch], tf.ones([tf.rank(upstream) - 1], tf.int32)], 0))
-            use_redirect = tf.logical_and(tf.logical_not(flowing), enabled > 0)
-            return tf.where(use_redirect, redirected, ordinary)
+            return tf.where(flowing, ordinary, redirected)
 
         return outputs, backward
 
@@ -53,7 +53,7 @@ def relu_kind(layer) -> float | None | bool:
     return False
 
 
-def call_with_redirected_relu(enabled):
+def call_with_redirected_relu():
     """A ``clone_model`` call function that swaps every layer's final ReLU for ``redirected_relu``.
 
     A functional graph re-runs each layer's ``call`` when executed, so a fused activation (``Conv2D(activation=
@@ -67,7 +67,7 @@ def call_with_redirected_relu(enabled):
             self.max_value = max_value
 
         def call(self, inputs):
-            return redirected_relu(inputs, enabled, self.max_value)
+            return redirected_relu(inputs, self.max_value)
 
     class WithoutActivation(keras.layers.Layer):
         def __init__(self, inner, **kwargs):
