@@ -14,6 +14,8 @@ EPILOG = """examples:
   keras-atlas build                                   build atlas.yml into site/
   keras-atlas build --model mobilenet:alpha=0.25 --weights random --layers 3 --no-site
   keras-atlas build --images ~/pets --per-breed 2 --model vgg16
+  keras-atlas build --only 'vgg16/block5*' --no-site  redo VGG16's block5 layers, reuse the rest
+  keras-atlas build --shard 2/3 --cache-dir shard-2   compute a third of the work (then: merge, build)
   keras-atlas models                                  list every backbone
   keras-atlas fetch-pets data/oxford-iiit-pet         download the Oxford-IIIT Pet dataset
 """
@@ -71,8 +73,32 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--site-dir", type=Path, metavar="DIR", help="built site folder (default site)")
     build.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache of computed arrays (default .atlas-cache)")
     build.add_argument("--no-site", action="store_true", help="generate Markdown and images, skip mkdocs build")
-    build.add_argument("--quiet", action="store_true", help="no progress bars or summaries (errors still print)")
+    build.add_argument("--quiet", action="store_true",
+                       help="no progress bars or summaries (errors still print; the log next to the cache has it all)")
+    build.add_argument("--force", action="store_true", help="recompute and redraw everything instead of reading the cache")
+    build.add_argument("--only", action="append", metavar="PATTERN",
+                       help="recompute and redraw only what matches (repeatable): BACKBONE, BACKBONE/LAYER, "
+                            "BACKBONE/images/IMAGE; shell wildcards allowed, e.g. 'vgg16/block5*'")
+    build.add_argument("--shard", metavar="I/N",
+                       help="compute only shard I of N of the work (balanced by cost) into the cache and draw nothing; "
+                            "combine the shards' caches with keras-atlas merge, then build")
     build.set_defaults(run=run_build)
+
+    cache = commands.add_parser("cache", help="show what the cache holds; --prune removes what the latest build did not use",
+                                description="Show the cache's size and entries per tier, and prune it.")
+    cache.add_argument("--cache-dir", type=Path, default=Path(".atlas-cache"), metavar="DIR",
+                       help="cache folder (default .atlas-cache)")
+    cache.add_argument("--prune", action="store_true",
+                       help="delete the array and figure entries the latest build of this cache did not use")
+    cache.set_defaults(run=run_cache)
+
+    merge = commands.add_parser("merge", help="combine the caches of shards into one",
+                                description="Copy every intact entry of the shard caches into one cache; a build from "
+                                            "it then draws the whole atlas without computing.")
+    merge.add_argument("caches", nargs="+", type=Path, metavar="CACHE", help="shard cache folders")
+    merge.add_argument("--into", type=Path, default=Path(".atlas-cache"), metavar="DIR",
+                       help="the cache to merge into (default .atlas-cache)")
+    merge.set_defaults(run=run_merge)
 
     models = commands.add_parser("models", help="list every backbone with input size and parameter count",
                                  description="List every backbone the atlas can draw.")
@@ -122,6 +148,7 @@ def build_overrides(args: argparse.Namespace) -> dict:
 
 def run_build(args: argparse.Namespace) -> int:
     from generator.config import load_config
+    from generator.errors import AtlasError
 
     config_path = args.config
     if config_path is None and Path("atlas.yml").is_file():
@@ -134,15 +161,65 @@ def run_build(args: argparse.Namespace) -> int:
     from generator.pipeline import build
     from generator.progress import Reporter
 
-    reporter = Reporter(quiet=args.quiet)
-    atlas, stats = build(config, reporter=reporter)
+    from generator.pipeline import BuildOptions
+    from generator.plan import Shard
+    from generator.progress import LOG_NAME
+
+    options = BuildOptions(force=args.force, only=tuple(args.only or ()), shard=Shard.parse(args.shard) if args.shard else None)
+    reporter = Reporter(quiet=args.quiet, log_file=Path(config.cache_dir) / LOG_NAME)
+    reporter.log(f"build {config_path or '(flags)'}: {' '.join(sys.argv[1:])}")
+    try:
+        atlas, stats = build(config, reporter=reporter, options=options)
+    except AtlasError as error:
+        reporter.log(f"error: {error}")
+        raise
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stats.stages.items())
+    reporter.log(f"stages: {stages}")
+    if atlas is None:
+        reporter.line(
+            f"Shard {options.shard} computed {stats.computed} and reused {stats.cache_hits} cached result(s) of "
+            f"{stats.units} work unit(s) in {stats.seconds:.1f} s into {config.cache_dir}."
+        )
+        return 0
     where = f"site in {config.site_dir}" if config.build_site else f"pages in {Path(config.docs_dir) / 'atlas'}"
     reporter.line(
         f"Built {len(atlas.backbones)} backbone(s) x {len(atlas.photos)} photo(s) in {stats.seconds:.1f} s: {where}; "
         f"{stats.files_written} file(s) written, {stats.files_removed} removed, "
-        f"{stats.cache_hits} cached result(s) reused, {stats.cache_misses} computed."
+        f"{stats.cache_hits} cached result(s) reused, {stats.computed} computed, {stats.figures_drawn} figure(s) drawn."
     )
     return 0
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    from generator.cache.maintenance import prune, usage
+
+    if args.prune:
+        removed, freed = prune(args.cache_dir)
+        print(f"Pruned {removed} entr{'y' if removed == 1 else 'ies'} ({_size(freed)}) from {args.cache_dir}.")
+    rows = usage(args.cache_dir)
+    print(f"{'tier':<10} {'entries':>8} {'size':>10}  unused by the latest build")
+    for row in rows:
+        unused = "-" if row.unused_entries is None else str(row.unused_entries)
+        print(f"{row.name:<10} {row.entries:>8} {_size(row.bytes):>10}  {unused}")
+    print(f"{'total':<10} {sum(row.entries for row in rows):>8} {_size(sum(row.bytes for row in rows)):>10}")
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from generator.cache.maintenance import merge
+
+    copied, damaged = merge(args.caches, args.into)
+    print(f"Merged {len(args.caches)} cache(s) into {args.into}: {copied} entries copied"
+          + (f", {damaged} damaged entries skipped (they will be recomputed)" if damaged else "") + ".")
+    return 0
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count} B"
 
 
 def run_models(args: argparse.Namespace) -> int:

@@ -1,95 +1,100 @@
-"""The build: config -> images -> per backbone (load once, compute, render) -> pages -> mkdocs.
+"""The build: config -> images -> plan -> per backbone (load once, compute, render) -> pages -> mkdocs.
 
-Each stage hands the next a plain value. Compute results go through the content-addressed cache, so a rebuild
-recomputes only what changed; every file goes through ``write_bytes_if_changed``, so a rebuild rewrites only
-what changed. Files in the generated folder that this build did not produce are removed at the end of a
-successful build, never before, and never outside that folder.
+Each stage hands the next a plain value. Arrays and figures go through the two tiers of the content-addressed
+cache (``computed``, ``figures``), so a rebuild recomputes and redraws only what changed; every file goes
+through ``write_bytes_if_changed``, so a rebuild rewrites only what changed. Files in the generated folder that
+this build did not produce are removed at the end of a successful build, never before, and never outside it.
+
+A shard (``--shard I/N``) computes only its share of the work units into its own cache and draws nothing;
+``keras-atlas merge`` combines the shard caches, and a build from the merged cache draws the atlas.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
+from generator import figures
 from generator.backbones import Backbone, load_spec
-from generator.cache import ArrayCache, code_hash, make_key
-from generator.compute.filters import Recipe, visualize_filters
-from generator.compute.heatmaps import CAM_TITLES
+from generator.cache import Cache
+from generator.compute.cost import analysis_cost, filters_cost
 from generator.compute.layers import channel_count, select_layers
 from generator.compute.summary import architecture_dot, layer_summary
+from generator.computed import IMAGE_BATCH, Compute, analyse_images, filters_of
 from generator.config import AtlasConfig, BackboneSpec
 from generator.errors import AtlasError
-from generator.files import write_bytes_if_changed
-from generator.images import ImageSet, SourceImage, load_images, slugify
+from generator.images import SourceImage, load_images
 from generator.paths import GENERATED_SUBDIR
+from generator.plan import Shard, WorkUnit, assign, matches
 from generator.progress import Reporter
-from generator.render.activations import activation_grid
-from generator.render.architecture import graphviz, png_dpi
-from generator.render.contrast import stretch
-from generator.render.encode import jpeg_bytes, png_bytes
-from generator.render.mosaic import tile
-from generator.render.overlay import overlay
+from generator.results import AtlasResult, BackboneResult
 from generator.safety import GENERATED_MARKER, check_output_folders
-from generator.results import AtlasResult, BackboneResult, LayerFigure, LayerResult, PhotoResult
+from generator.writer import Writer
 
-IMAGE_BATCH = 8
-"""Images per forward/backward pass: large enough to use the cores, small enough for VGG at 224 px."""
-ACTIVATION_CHANNELS = 64
-PHOTO_SIDE = 512
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to run a build, beyond what it builds (the config): what to redo, and which shard to be."""
+
+    force: bool = False
+    """Recompute and redraw instead of reading the cache (all units, or those matching ``only``)."""
+    only: Sequence[str] = ()
+    """Patterns of unit paths (see ``plan.matches``) to redo; implies ``force`` for them alone."""
+    shard: Shard | None = None
 
 
 @dataclass
 class BuildStats:
-    """What a build did, for the closing summary line."""
+    """What a build did, for the closing summary line and the log."""
 
     seconds: float = 0.0
     files_written: int = 0
     files_removed: int = 0
     cache_hits: int = 0
-    cache_misses: int = 0
+    computed: int = 0
+    """Array entries computed (missing from the cache, or redone on purpose)."""
+    figures_drawn: int = 0
+    units: int = 0
+    """Work units this build was responsible for (a shard's share, or all)."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage: images, each backbone by name, pages, site."""
 
 
-class Writer:
-    """Writes generated files under one folder and remembers which it produced (to prune the rest)."""
+@dataclass
+class Run:
+    """One build in progress: its images, compute and draw contexts, which units are its own, its reporter."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.produced: set[Path] = set()
-        self.written = 0
-
-    def write(self, relative: str, data: bytes) -> str:
-        path = self.root / relative
-        self.produced.add(path.resolve())
-        if write_bytes_if_changed(path, data):
-            self.written += 1
-        return relative
-
-    def prune(self) -> int:
-        """Delete files under ``root`` that this build did not produce, then empty folders; returns the count."""
-        removed = 0
-        if not self.root.is_dir():
-            return 0
-        for path in sorted(self.root.rglob("*"), reverse=True):
-            if path.is_file() and path.resolve() not in self.produced:
-                path.unlink()
-                removed += 1
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-        return removed
+    images: list[SourceImage]
+    work: Compute
+    draw: figures.Draw | None
+    """None in a shard, which computes and draws nothing."""
+    reporter: Reporter
+    mine: Callable[[str], bool] = lambda path: True
 
 
-def build(config: AtlasConfig, *, reporter: Reporter | None = None) -> tuple[AtlasResult, BuildStats]:
-    """Generate the atlas' Markdown and images under ``config.docs_dir/atlas`` (and the site, if asked)."""
+def redo_predicate(options: BuildOptions) -> Callable[[str], bool]:
+    if options.only:
+        return partial(matches, tuple(options.only))
+    return (lambda path: True) if options.force else (lambda path: False)
+
+
+def build(
+    config: AtlasConfig, *, reporter: Reporter | None = None, options: BuildOptions | None = None
+) -> tuple[AtlasResult | None, BuildStats]:
+    """Generate the atlas' Markdown and images under ``config.docs_dir/atlas`` (and the site, if asked).
+
+    In a shard, only compute the shard's units into the cache; the result is then None.
+    """
     from generator.pages import navigation, write_pages
     from generator.site import build_site, hand_written_pages, prepare_docs_dir
 
     reporter = reporter or Reporter(quiet=True)
+    options = options or BuildOptions()
+    stats = BuildStats()
     started = time.perf_counter()
     check_output_folders(config)
     image_set = load_images(config.images, config.per_breed)
@@ -97,24 +102,48 @@ def build(config: AtlasConfig, *, reporter: Reporter | None = None) -> tuple[Atl
         reporter.warn(f"skipped {skipped.path}: {skipped.reason}")
     if not image_set.images:
         raise AtlasError(f"images: no usable image in {', '.join(config.images)}")
+    stats.stages["images"] = time.perf_counter() - started
 
     _configure_tensorflow()
     preflight(config)
-    prepare_docs_dir(config.docs_dir)
-    writer = Writer(Path(config.docs_dir) / GENERATED_SUBDIR)
-    writer.write(GENERATED_MARKER, b"Everything in this folder is generated by keras-atlas and replaced on each build.\n")
-    cache = ArrayCache(config.cache_dir)
-    photos = [_write_photo(writer, image) for image in image_set.images]
+    cache = Cache(config.cache_dir)
+    redo = redo_predicate(options)
+    run = Run(image_set.images, Compute(config, cache, redo), None, reporter)
+    specs = list(config.backbones)
+    if options.shard is not None:
+        units = plan_units(config, image_set.images)
+        assigned = assign(units, options.shard)
+        run.mine = assigned.__contains__
+        stats.units = len(assigned)
+        specs = [spec for spec, name in zip(specs, _backbone_names(config), strict=True)
+                 if any(path.startswith(f"{name}/") for path in assigned)]
+        reporter.line(f"shard {options.shard}: {len(assigned)} of {len(units)} work units, {len(specs)} backbone(s)")
+    else:
+        prepare_docs_dir(config.docs_dir)
+        writer = Writer(Path(config.docs_dir) / GENERATED_SUBDIR)
+        writer.write(GENERATED_MARKER, b"Everything in this folder is generated by keras-atlas and replaced on each build.\n")
+        run.draw = figures.Draw(writer, cache, redo)
+        photos = [figures.photo(run.draw, image) for image in image_set.images]
+
     results = []
     with reporter.session():
-        for index, spec in enumerate(config.backbones, 1):
+        for index, spec in enumerate(specs, 1):
             backbone_started = time.perf_counter()
-            result = build_backbone(spec, config, image_set, writer, cache, reporter, f"[{index}/{len(config.backbones)}]")
-            results.append(result)
-            reporter.line(
-                f"{result.title}: {len(result.layers)} layers x {len(image_set.images)} images, "
-                f"{result.provenance.kind} weights, {time.perf_counter() - backbone_started:.1f} s"
-            )
+            result = build_backbone(spec, run, f"[{index}/{len(specs)}]")
+            seconds = time.perf_counter() - backbone_started
+            stats.stages[spec.name if result is None else result.name] = seconds
+            if result is not None:
+                results.append(result)
+                reporter.line(
+                    f"{result.title}: {len(result.layers)} layers x {len(image_set.images)} images, "
+                    f"{result.provenance.kind} weights, {seconds:.1f} s"
+                )
+    stats.cache_hits, stats.computed = cache.arrays.hits, cache.computed
+    if run.draw is None:
+        stats.seconds = time.perf_counter() - started
+        return None, stats
+
+    pages_started = time.perf_counter()
     atlas = AtlasResult(
         title=config.title,
         photos=photos,
@@ -123,12 +152,22 @@ def build(config: AtlasConfig, *, reporter: Reporter | None = None) -> tuple[Atl
         settings=report_settings(config),
         versions=package_versions(),
     )
-    write_pages(atlas, writer)
-    stats = BuildStats(files_written=writer.written, files_removed=writer.prune(), cache_hits=cache.hits, cache_misses=cache.misses)
+    write_pages(atlas, run.draw.writer)
+    stats.files_written, stats.files_removed = run.draw.writer.written, run.draw.writer.prune()
+    stats.figures_drawn = run.draw.drawn
+    cache.record_last_build()
+    stats.stages["pages"] = time.perf_counter() - pages_started
     if config.build_site:
+        site_started = time.perf_counter()
         build_site(config, navigation(atlas, hand_written_pages(config.docs_dir)))
+        stats.stages["site"] = time.perf_counter() - site_started
     stats.seconds = time.perf_counter() - started
     return atlas, stats
+
+
+def _backbone_names(config: AtlasConfig) -> list[str]:
+    """The name each spec's backbone will have (as used in unit paths), without building anything."""
+    return [spec.slug for spec in config.backbones]
 
 
 PREFLIGHT_FILTERS = 64
@@ -192,26 +231,21 @@ def _configure_tensorflow() -> None:
         pass
 
 
-def _write_photo(writer: Writer, image: SourceImage) -> PhotoResult:
-    picture = Image.fromarray(image.pixels)
-    picture.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS)
-    path = writer.write(f"photos/{image.id}.jpg", jpeg_bytes(np.asarray(picture)))
-    return PhotoResult(image.id, image.file_name, path, image.breed, image.species)
-
-
 # ----------------------------------------------------------------------------------------------------------
 # One backbone
 
 
-def build_backbone(
-    spec: BackboneSpec, config: AtlasConfig, image_set: ImageSet, writer: Writer, cache: ArrayCache, reporter: Reporter, tag: str
-) -> BackboneResult:
-    """Load one backbone, compute (or reuse) everything about it, and write its figures."""
+def build_backbone(spec: BackboneSpec, run: Run, tag: str) -> BackboneResult | None:
+    """Load one backbone, compute (or reuse) everything about it, and write its figures (None in a shard)."""
+    config = run.work.config
     backbone = load_spec(
         spec, spec.weights or config.weights, seed=config.seed, cache_dir=config.cache_dir, allow_untrained=config.allow_untrained
     )
     try:
-        return _draw_backbone(backbone, config, image_set, writer, cache, reporter, tag)
+        if run.draw is None:
+            _compute_share(backbone, run, tag)
+            return None
+        return _draw_backbone(backbone, run, tag)
     except AtlasError:
         raise
     except Exception as error:  # a bug: keep the traceback, but say which backbone it happened on
@@ -219,27 +253,43 @@ def build_backbone(
         raise
 
 
-def _draw_backbone(
-    backbone: Backbone, config: AtlasConfig, image_set: ImageSet, writer: Writer, cache: ArrayCache, reporter: Reporter, tag: str
-) -> BackboneResult:
-    model = backbone.model
-    layer_names = select_layers(model, config.layers, label=f"backbone {backbone.name}")
+def _layer_names(backbone: Backbone, config: AtlasConfig) -> list[str]:
     if config.class_index is not None and backbone.class_names and config.class_index >= len(backbone.class_names):
         raise AtlasError(f"class_index: {config.class_index} is outside {backbone.title}'s {len(backbone.class_names)} classes")
-    advance = reporter.task(f"{tag} {backbone.title}", 1 + len(layer_names) + -(-len(image_set.images) // IMAGE_BATCH))
+    return select_layers(backbone.model, config.layers, label=f"backbone {backbone.name}")
+
+
+def _compute_share(backbone: Backbone, run: Run, tag: str) -> None:
+    """A shard's part of one backbone: only the units assigned to it, into its cache; nothing is drawn."""
+    layer_names = _layer_names(backbone, run.work.config)
+    images = [image for image in run.images if run.mine(f"{backbone.name}/images/{image.id}")]
+    layers = [name for name in layer_names if run.mine(f"{backbone.name}/{name}")]
+    advance = run.reporter.task(f"{tag} {backbone.title}", len(layers) + -(-len(images) // IMAGE_BATCH))
+    analyse_images(backbone, layer_names, images, run.work, lambda: advance(f"{tag} {backbone.title}: photos"))
+    for name in layers:
+        advance(f"{tag} {backbone.title}: filters of {name}")
+        filters_of(backbone, name, run.work)
+    run.reporter.done(tag)
+
+
+def _draw_backbone(backbone: Backbone, run: Run, tag: str) -> BackboneResult:
+    config, draw = run.work.config, run.draw
+    model = backbone.model
+    layer_names = _layer_names(backbone, config)
+    advance = run.reporter.task(f"{tag} {backbone.title}", 1 + len(layer_names) + -(-len(run.images) // IMAGE_BATCH))
 
     summary = layer_summary(model)
-    svg, png, note = _architecture(backbone, writer)
+    svg, png, note = figures.architecture(draw, backbone, architecture_dot(model))
     advance(f"{tag} {backbone.title}: photos")
-    analyses = analyse_images(backbone, layer_names, image_set.images, config, cache, lambda: advance(f"{tag} {backbone.title}: photos"))
+    analyses = analyse_images(backbone, layer_names, run.images, run.work, lambda: advance(f"{tag} {backbone.title}: photos"))
     predictions = {}
     if backbone.class_names is not None:  # top_k fits: checked by the config (registry) and preflight (model files)
-        predictions = {image.id: backbone.decode(analyses[image.id]["probabilities"][None], config.top_k)[0] for image in image_set.images}
+        predictions = {image.id: backbone.decode(analyses[image.id]["probabilities"][None], config.top_k)[0] for image in run.images}
     layer_results = []
     for name in layer_names:
         advance(f"{tag} {backbone.title}: filters of {name}")
-        layer_results.append(_draw_layer(backbone, model.get_layer(name), image_set, analyses, config, writer, cache))
-    reporter.done(tag)
+        layer_results.append(figures.layer(draw, run.work, backbone, name, run.images, analyses, layer_names))
+    run.reporter.done(tag)
     return BackboneResult(
         name=backbone.name,
         title=backbone.title,
@@ -257,118 +307,15 @@ def _draw_backbone(
     )
 
 
-def _draw_layer(backbone: Backbone, layer, image_set: ImageSet, analyses, config: AtlasConfig, writer: Writer, cache: ArrayCache) -> LayerResult:
-    """The filter mosaic of one layer, and its activation grid and heatmap for every photo."""
-    slug = slugify(layer.name)
-    folder = f"{backbone.name}/layers/{slug}"
-    mosaic = writer.write(f"{folder}/filters.png", png_bytes(tile(stretch(_filters_for(backbone, layer.name, config, cache)))))
-    figures = []
-    for image in image_set.images:
-        analysis = analyses[image.id]
-        grid = activation_grid(analysis[f"activations/{layer.name}"], ACTIVATION_CHANNELS)
-        activations_file = writer.write(f"{folder}/activations-{image.id}.png", png_bytes(grid))
-        heatmaps, explained_class, explained_probability = [], None, None
-        if "class_index" in analysis:
-            photo = image.resized(backbone.input_shape[:2])
-            for method in config.cam:
-                blended = overlay(photo, analysis[f"cam/{method}/{layer.name}"], alpha=config.heatmap_alpha)
-                file_name = f"{folder}/{slugify(method.replace('++', '-plus-plus'))}-{image.id}.jpg"
-                heatmaps.append((CAM_TITLES[method], writer.write(file_name, jpeg_bytes(blended))))
-            explained_class = backbone.class_names[int(analysis["class_index"])]
-            explained_probability = float(analysis["class_probability"])
-        figures.append(LayerFigure(image.id, activations_file, heatmaps, explained_class, explained_probability))
-    return LayerResult(
-        name=layer.name,
-        slug=slug,
-        kind=type(layer).__name__,
-        output_shape=str(tuple(layer.output.shape)).replace("None", "?"),
-        channels=channel_count(layer),
-        filters_shown=min(config.filters, channel_count(layer)),
-        mosaic=mosaic,
-        figures=figures,
-    )
-
-
-def _architecture(backbone: Backbone, writer: Writer) -> tuple[str | None, str | None, str | None]:
-    dot = architecture_dot(backbone.model)
-    if not dot:
-        return None, None, f"{len(backbone.model.layers)} layers are too many for a readable plot; see the layer summary."
-    svg_bytes = graphviz(dot, "svg")
-    svg = writer.write(f"{backbone.name}/architecture.svg", svg_bytes)
-    raw_png = graphviz(dot, "png", dpi=png_dpi(svg_bytes))
-    pixels = np.asarray(Image.open(io.BytesIO(raw_png)).convert("RGB"))
-    png = writer.write(f"{backbone.name}/architecture.png", png_bytes(pixels))
-    return svg, png, None
-
-
-def _filters_for(backbone: Backbone, layer_name: str, config: AtlasConfig, cache: ArrayCache) -> np.ndarray:
-    layer = backbone.model.get_layer(layer_name)
-    indices = list(range(min(config.filters, channel_count(layer))))
-    recipe = Recipe(
-        size=config.size, steps=config.steps, learning_rate=config.learning_rate, min_canvas=backbone.min_size,
-        canvas_multiple=32 if backbone.family == "nasnet" else 8,
-    )
-    key = make_key(
-        kind="filters", backbone=backbone.name, weights=backbone.provenance.sha256, layer=layer_name,
-        filters=indices, recipe=asdict(recipe), seed=config.seed, code=code_hash("compute"),
-    )
-    cached = cache.get(key)
-    if cached is not None:
-        return cached["images"]
-    images = visualize_filters(
-        backbone.model, layer_name, indices, seed=config.seed, preprocess=backbone.preprocess_fn, recipe=recipe
-    )
-    cache.put(key, {"images": images})
-    return images
-
-
-def analyse_images(
-    backbone: Backbone, layer_names: list[str], images: list[SourceImage], config: AtlasConfig, cache: ArrayCache, on_batch
-) -> dict[str, dict[str, np.ndarray]]:
-    """Per image: probabilities, the first channels of every layer's activations, Grad-CAM of every layer.
-
-    Images whose results are cached are not recomputed; the rest go through the network in batches, each batch
-    in one forward and one backward pass for all layers.
-    """
-    from generator.compute.activations import layer_activations
-    from generator.compute.heatmaps import explain
-
-    results: dict[str, dict[str, np.ndarray]] = {}
-    keys = {
-        image.id: make_key(
-            kind="analysis", backbone=backbone.name, weights=backbone.provenance.sha256, image=image.sha256,
-            layers=layer_names, channels=ACTIVATION_CHANNELS, class_index=config.class_index, cam=config.cam,
-            code=code_hash("compute"),
-        )
-        for image in images
-    }
-    missing = []
-    for image in images:
-        cached = cache.get(keys[image.id])
-        if cached is None:
-            missing.append(image)
-        else:
-            results[image.id] = cached
-    for start in range(0, max(len(missing), 1), IMAGE_BATCH):
-        batch = missing[start : start + IMAGE_BATCH]
-        if batch:
-            pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in batch]))
-            explanation = None
-            if backbone.class_names is not None:
-                explanation = explain(backbone.model, pixels, layer_names, config.class_index, tuple(config.cam))
-                activations = explanation.activations
-            else:  # no classifier: nothing to predict or explain, activations only
-                activations = layer_activations(backbone.model, pixels, layer_names)
-            for row, image in enumerate(batch):
-                arrays = {f"activations/{name}": activations[name][row][..., :ACTIVATION_CHANNELS] for name in layer_names}
-                if explanation is not None:
-                    arrays["probabilities"] = explanation.probabilities_all[row]
-                    arrays["class_index"] = np.asarray(explanation.class_indices[row])
-                    arrays["class_probability"] = np.asarray(explanation.probabilities[row])
-                    for method, maps in explanation.cams.items():
-                        for name in layer_names:
-                            arrays[f"cam/{method}/{name}"] = maps[name][row]
-                cache.put(keys[image.id], arrays)
-                results[image.id] = arrays
-        on_batch()
-    return results
+def plan_units(config: AtlasConfig, images: list[SourceImage]) -> list[WorkUnit]:
+    """Every work unit of the build with its estimated cost, from the architectures alone (no weights)."""
+    units = []
+    for spec in config.backbones:
+        architecture = load_spec(spec, "random", seed=config.seed) if spec.path is None else load_spec(spec, "auto")
+        model = architecture.model
+        canvas = max(config.size, architecture.min_size)
+        for name in select_layers(model, config.layers, label=f"backbone {architecture.name}"):
+            filters = min(config.filters, channel_count(model.get_layer(name)))
+            units.append(WorkUnit(f"{architecture.name}/{name}", filters_cost(model, name, filters, config.steps, canvas)))
+        units += [WorkUnit(f"{architecture.name}/images/{image.id}", analysis_cost(model)) for image in images]
+    return units

@@ -1,20 +1,40 @@
-"""Progress bars and one-line summaries on the terminal (rich), silent with ``--quiet``."""
+"""Progress bars and one-line summaries on the terminal (rich), silent with ``--quiet``; and the build log.
+
+The log (``keras-atlas.log`` next to the cache) gets every summary line and warning with a time stamp, quiet
+or not, so a CI run that printed nothing still leaves a record of what it did and how long it took.
+"""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOG_NAME = "keras-atlas.log"
 
 
 class Reporter:
     """Shows a bar per backbone with a time estimate, and a summary line when each finishes."""
 
-    def __init__(self, quiet: bool = False) -> None:
+    def __init__(self, quiet: bool = False, log_file: Path | None = None) -> None:
         from rich.console import Console
 
         self.quiet = quiet
         self.console = Console(stderr=True, quiet=quiet)
+        self.log_file = Path(log_file) if log_file is not None else None
         self._progress = None
+
+    def log(self, text: str) -> None:
+        """Append a time-stamped line to the log file (if any); never fails the build."""
+        if self.log_file is None:
+            return
+        try:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_file, "a", encoding="utf-8") as handle:
+                handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
+        except OSError:
+            pass
 
     @contextmanager
     def session(self) -> Iterator["Reporter"]:
@@ -46,9 +66,11 @@ class Reporter:
                     self._progress.remove_task(task.id)
 
     def line(self, text: str) -> None:
+        self.log(text)
         self.console.print(text, highlight=False, markup=False)
 
     def warn(self, text: str) -> None:
         from rich.markup import escape
 
+        self.log(f"warning: {text}")
         self.console.print(f"[yellow]warning:[/yellow] {escape(text)}", highlight=False)

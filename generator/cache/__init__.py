@@ -1,0 +1,86 @@
+"""The content-addressed cache between the stages, in two tiers.
+
+- ``arrays``: what compute produced (filter images, activations, heatmaps, probabilities). The key is the sha256
+  of everything an array depends on: the backbone and its weights' hash, the image's bytes, the layer, every
+  compute parameter, the seed, and a hash of the compute code.
+- ``figures``: the encoded PNG/JPEG/SVG files made from those arrays. The key is the array key plus every render
+  parameter and a hash of the render code. Changing a colour map re-renders without recomputing; changing the
+  compute code invalidates both tiers.
+
+Entries are verified on read (see ``store``); a damaged entry counts as missing. ``last-build.json`` lists the
+keys the latest build used, which is what ``keras-atlas cache --prune`` keeps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from generator.cache.store import Store
+from generator.files import write_text_if_changed
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+LAST_BUILD = "last-build.json"
+
+
+@cache
+def code_hash(*relative_folders: str) -> str:
+    """sha256 over the Python sources of the given package folders: the 'version' of the code computing a value."""
+    digest = hashlib.sha256()
+    for folder in relative_folders:
+        for path in sorted((PACKAGE_DIR / folder).rglob("*.py")):
+            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def make_key(**parts: Any) -> str:
+    """sha256 of the canonical JSON of ``parts`` (sorted keys; tuples as lists)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def figure_key(array_key: str, **render_parameters: Any) -> str:
+    """The key of a figure: the key of the arrays it shows, how it is drawn, and the render code."""
+    return make_key(arrays=array_key, render=render_parameters, code=code_hash("render"))
+
+
+def arrays_to_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def arrays_from_bytes(payload: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(payload), allow_pickle=False) as stored:
+        return {name: stored[name] for name in stored.files}
+
+
+class Cache:
+    """Both tiers of one cache folder, with the hit and miss counts a build reports."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.arrays = Store(self.root, "arrays")
+        self.figures = Store(self.root, "figures")
+        self.computed = 0
+        """Array entries computed by this build (cache misses, and units redone on purpose)."""
+
+    def get_arrays(self, key: str) -> dict[str, np.ndarray] | None:
+        payload = self.arrays.get(key)
+        return None if payload is None else arrays_from_bytes(payload)
+
+    def put_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        self.arrays.put(key, arrays_to_bytes(arrays))
+        self.computed += 1
+
+    def record_last_build(self) -> None:
+        """Remember the keys this build used; ``keras-atlas cache --prune`` keeps exactly these."""
+        used = {"arrays": sorted(self.arrays.used), "figures": sorted(self.figures.used)}
+        write_text_if_changed(self.root / LAST_BUILD, json.dumps(used, indent=0) + "\n")

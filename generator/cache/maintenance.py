@@ -1,0 +1,103 @@
+"""``keras-atlas cache`` and ``keras-atlas merge``: what a cache folder holds, pruning it, combining shards."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.cache import LAST_BUILD
+from generator.cache.store import SUFFIX, entries, key_of, unseal
+from generator.errors import AtlasError
+
+TIERS = ("arrays", "figures")
+OTHER_FOLDERS = {"packages": "downloaded weight packages", "weights": "converted weights"}
+
+
+@dataclass(frozen=True)
+class TierUsage:
+    name: str
+    entries: int
+    bytes: int
+    unused_entries: int | None
+    """Entries the latest build did not use (None: no build recorded its keys yet)."""
+
+
+def last_build_keys(root: Path) -> dict[str, set[str]] | None:
+    try:
+        recorded = json.loads((Path(root) / LAST_BUILD).read_text())
+    except (OSError, ValueError):
+        return None
+    return {tier: set(recorded.get(tier, ())) for tier in TIERS}
+
+
+def usage(root: Path) -> list[TierUsage]:
+    """Entries and bytes per tier, and for the weights folders; how many entries the latest build left unused."""
+    root = Path(root)
+    keep = last_build_keys(root)
+    rows = []
+    for tier in TIERS:
+        files = list(entries(root / tier))
+        unused = None if keep is None else sum(key_of(path) not in keep[tier] for path in files)
+        rows.append(TierUsage(tier, len(files), sum(path.stat().st_size for path in files), unused))
+    for folder, _ in OTHER_FOLDERS.items():
+        files = [path for path in (root / folder).rglob("*") if path.is_file()] if (root / folder).is_dir() else []
+        rows.append(TierUsage(folder, len(files), sum(path.stat().st_size for path in files), None))
+    return rows
+
+
+def prune(root: Path) -> tuple[int, int]:
+    """Delete the array and figure entries the latest build did not use; returns (entries, bytes) removed.
+
+    Weight packages are kept: they are the slow downloads, and are keyed by their pinned sha256 anyway.
+    """
+    root = Path(root)
+    keep = last_build_keys(root)
+    if keep is None:
+        raise AtlasError(f"cache: {root / LAST_BUILD} is missing, so it is unknown what a current build uses; "
+                         "run keras-atlas build once with this cache, then prune")
+    removed = freed = 0
+    for tier in TIERS:
+        for path in entries(root / tier):
+            if key_of(path) not in keep[tier]:
+                freed += path.stat().st_size
+                path.unlink()
+                removed += 1
+        for folder in sorted((root / tier).glob("*")) if (root / tier).is_dir() else []:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+    return removed, freed
+
+
+def merge(sources: list[Path], target: Path) -> tuple[int, int]:
+    """Copy every intact entry of the shard caches ``sources`` into ``target``; returns (copied, damaged).
+
+    Entries are content-addressed, so two shards never disagree about a key: an entry already in ``target`` is
+    kept. A damaged entry is skipped and reported; the build that renders from ``target`` recomputes it.
+    """
+    target = Path(target)
+    copied = damaged = 0
+    for source in sources:
+        source = Path(source)
+        if not source.is_dir():
+            raise AtlasError(f"merge: {source} is not a cache folder")
+        if source.resolve() == target.resolve():
+            continue
+        for tier in TIERS:
+            for path in entries(source / tier):
+                if path.suffix != SUFFIX:
+                    continue
+                destination = target / tier / path.parent.name / path.name
+                if destination.exists():
+                    continue
+                if unseal(path.read_bytes()) is None:
+                    damaged += 1
+                    continue
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                temporary = destination.with_name(f".{destination.name}.tmp")
+                shutil.copyfile(path, temporary)
+                os.replace(temporary, destination)
+                copied += 1
+    return copied, damaged

@@ -1,0 +1,91 @@
+"""The two-tier cache: verified entries, figure keys, prune and merge."""
+
+import json
+
+import numpy as np
+import pytest
+
+from generator.cache import LAST_BUILD, Cache, figure_key, make_key
+from generator.cache.maintenance import merge, prune, usage
+from generator.cache.store import seal, unseal
+from generator.errors import AtlasError
+
+
+def test_an_entry_round_trips_and_any_damage_is_detected():
+    sealed = seal(b"payload bytes")
+    assert unseal(sealed) == b"payload bytes"
+    assert unseal(sealed[:-1]) is None  # truncated
+    flipped = bytearray(sealed)
+    flipped[-3] ^= 1
+    assert unseal(bytes(flipped)) is None
+    assert unseal(b"") is None and unseal(b"PK\x03\x04 an old npz") is None
+
+
+def test_a_damaged_entry_counts_as_missing(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put_arrays("ab" * 32, {"x": np.arange(5)})
+    path = cache.arrays.path_for("ab" * 32)
+    path.write_bytes(path.read_bytes()[:-4])
+    assert cache.get_arrays("ab" * 32) is None and cache.arrays.misses == 1
+    cache.put_arrays("ab" * 32, {"x": np.arange(5)})
+    np.testing.assert_array_equal(cache.get_arrays("ab" * 32)["x"], np.arange(5))
+
+
+def test_figure_keys_follow_the_arrays_and_every_render_parameter():
+    arrays = make_key(kind="analysis", image="a")
+    base = figure_key(arrays, kind="overlay", alpha=0.45)
+    assert base == figure_key(arrays, kind="overlay", alpha=0.45)
+    assert base != figure_key(arrays, kind="overlay", alpha=0.5)
+    assert base != figure_key(make_key(kind="analysis", image="b"), kind="overlay", alpha=0.45)
+
+
+def _cache_with(root, used: list[str], unused: list[str]) -> Cache:
+    cache = Cache(root)
+    for key in used + unused:
+        cache.figures.put(key, key.encode())
+    cache.figures.used = set(used)
+    cache.arrays.used = set()
+    cache.record_last_build()
+    return cache
+
+
+def test_prune_keeps_exactly_what_the_latest_build_used(tmp_path):
+    used, unused = ["11" * 32, "22" * 32], ["33" * 32]
+    cache = _cache_with(tmp_path, used, unused)
+    leftover = tmp_path / "arrays" / "ff" / "ffff.npz"  # an entry in the format of an older version
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"old")
+    assert {row.name: row.unused_entries for row in usage(tmp_path)}["figures"] == 1
+    removed, freed = prune(tmp_path)
+    assert removed == 2 and freed > 0
+    assert [key for key in used if cache.figures.get(key)] == used
+    assert cache.figures.get(unused[0]) is None and not leftover.exists()
+
+
+def test_prune_refuses_without_a_record_of_the_latest_build(tmp_path):
+    Cache(tmp_path).figures.put("11" * 32, b"x")
+    with pytest.raises(AtlasError, match=LAST_BUILD):
+        prune(tmp_path)
+    assert Cache(tmp_path).figures.get("11" * 32) == b"x"
+
+
+def test_merge_copies_intact_entries_and_skips_damaged_ones(tmp_path):
+    first, second, target = Cache(tmp_path / "a"), Cache(tmp_path / "b"), tmp_path / "merged"
+    first.put_arrays("11" * 32, {"x": np.ones(3)})
+    second.figures.put("22" * 32, b"png")
+    second.figures.put("33" * 32, b"damaged")
+    damaged = second.figures.path_for("33" * 32)
+    damaged.write_bytes(damaged.read_bytes()[:-1])
+    copied, skipped = merge([tmp_path / "a", tmp_path / "b"], target)
+    assert (copied, skipped) == (2, 1)
+    merged = Cache(target)
+    assert merged.get_arrays("11" * 32)["x"].tolist() == [1, 1, 1] and merged.figures.get("22" * 32) == b"png"
+    assert merged.figures.get("33" * 32) is None
+
+
+def test_last_build_lists_the_keys_of_both_tiers(tmp_path):
+    cache = Cache(tmp_path)
+    cache.get_arrays("aa" * 32)
+    cache.figures.put("bb" * 32, b"x")
+    cache.record_last_build()
+    assert json.loads((tmp_path / LAST_BUILD).read_text()) == {"arrays": ["aa" * 32], "figures": ["bb" * 32]}
