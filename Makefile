@@ -10,9 +10,11 @@ atlas: install  ## install what is needed, then build atlas.yml into site/
 	$(VENV)/bin/keras-atlas build --config atlas.yml
 
 test: install  ## the whole test suite, slow end-to-end tests included (what CI runs)
+	bash scripts/install-system-packages.sh --for-tests
 	$(PY) -m pytest
 
 test-fast: install  ## everything but the tests marked slow
+	bash scripts/install-system-packages.sh --for-tests
 	$(PY) -m pytest -m "not slow"
 
 install: $(STAMP)
