@@ -17,8 +17,9 @@ import numpy as np
 from generator.backbones import Backbone
 from generator.cache import Cache, code_hash, make_key
 from generator.compute.filters import Recipe, visualize_filters
+from generator.compute.recipes import recipe_for
 from generator.compute.layers import channel_count
-from generator.config import AtlasConfig
+from generator.config import AtlasConfig, recipe_overrides
 from generator.images import SourceImage
 
 IMAGE_BATCH = 4
@@ -39,17 +40,18 @@ def filter_indices(layer, config: AtlasConfig) -> list[int]:
     return list(range(min(config.filters, channel_count(layer))))
 
 
-def filters_recipe(backbone: Backbone, config: AtlasConfig) -> Recipe:
-    return Recipe(
-        size=config.size, steps=config.steps, learning_rate=config.learning_rate, min_canvas=backbone.min_size,
-        canvas_multiple=32 if backbone.family == "nasnet" else 8,
+def filters_recipe(backbone: Backbone, layer_name: str, config: AtlasConfig) -> Recipe:
+    """Family defaults, the atlas' learning rate, the backbone's ``recipe:`` overrides, and the layer's tiling."""
+    return recipe_for(
+        backbone.family, size=config.size, steps=config.steps, min_canvas=backbone.min_size, model=backbone.model,
+        layer_name=layer_name, learning_rate=config.learning_rate, overrides=recipe_overrides(config, backbone.name),
     )
 
 
 def filters_key(backbone: Backbone, layer_name: str, config: AtlasConfig) -> str:
     return make_key(
         kind="filters", backbone=backbone.name, weights=backbone.provenance.sha256, layer=layer_name,
-        filters=filter_indices(backbone.model.get_layer(layer_name), config), recipe=asdict(filters_recipe(backbone, config)),
+        filters=filter_indices(backbone.model.get_layer(layer_name), config), recipe=asdict(filters_recipe(backbone, layer_name, config)),
         seed=config.seed, code=code_hash("compute"),
     )
 
@@ -62,7 +64,7 @@ def filters_of(backbone: Backbone, layer_name: str, work: Compute) -> np.ndarray
         return cached["images"]
     images = visualize_filters(
         backbone.model, layer_name, filter_indices(backbone.model.get_layer(layer_name), work.config),
-        seed=work.config.seed, preprocess=backbone.preprocess_fn, recipe=filters_recipe(backbone, work.config),
+        seed=work.config.seed, preprocess=backbone.preprocess_fn, recipe=filters_recipe(backbone, layer_name, work.config),
     )
     work.cache.put_arrays(key, {"images": images})
     return images

@@ -20,6 +20,23 @@ from generator.errors import AtlasError
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
 
+class RecipeOverrides(BaseModel):
+    """Filter-visualisation settings of one backbone, over its family's defaults (see ``compute.recipes``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: float | None = Field(default=None, gt=0, le=10)
+    """Adam learning rate."""
+    redirect_fraction: float | None = Field(default=None, ge=0, le=1)
+    """Share of the steps, at the start, with the redirected ReLU gradient."""
+    pad: int | None = Field(default=None, ge=0, le=64)
+    """Grey border in pixels around the image before each random transform."""
+    jitter: int | None = Field(default=None, ge=0, le=64)
+    """Largest random shift in pixels."""
+    degrees: float | None = Field(default=None, ge=0, le=180)
+    """Largest random rotation either way."""
+
+
 class BackboneSpec(BaseModel):
     """One backbone of the atlas: a Keras Application, or a user's own model file when ``path`` is set."""
 
@@ -45,6 +62,8 @@ class BackboneSpec(BaseModel):
     """Load a model file even if it holds code (a ``Lambda`` layer): Keras' safe mode off. Only for files you trust."""
     preprocess: Literal["tf", "torch", "caffe", "none"] | None = None
     """Input scaling of a user's model: ``tf`` [-1, 1], ``torch`` ImageNet mean/std, ``caffe`` BGR mean, ``none`` 0..255."""
+    recipe: RecipeOverrides | None = None
+    """Filter-visualisation settings for this backbone only, over its family's defaults."""
 
     @model_validator(mode="after")
     def _options_fit_backbone(self) -> "BackboneSpec":
@@ -119,8 +138,8 @@ class AtlasConfig(BaseModel):
     """Side in pixels of each filter-visualisation image."""
     steps: int = Field(default=40, ge=0, le=5000)
     """Optimisation steps per filter visualisation."""
-    learning_rate: float = Field(default=0.05, gt=0, le=10)
-    """Adam learning rate of filter visualisation."""
+    learning_rate: float | None = Field(default=None, gt=0, le=10)
+    """Adam learning rate of filter visualisation (default: the family's, 0.05 for all of them today)."""
     top_k: int = Field(default=3, ge=1, le=100)
     """Predictions listed per image."""
     class_index: int | None = Field(default=None, ge=0)
@@ -332,3 +351,11 @@ def parse_model_spec(spec: str) -> dict[str, Any]:
                 raise AtlasError(f"--model {spec}: expected NAME:key=value,... but {item!r} has no '='")
             entry[key.strip()] = yaml.safe_load(value.strip())
     return entry
+
+
+def recipe_overrides(config: AtlasConfig, backbone_name: str) -> dict[str, Any]:
+    """The ``recipe:`` settings of the backbone named ``backbone_name`` (its slug), without the unset ones."""
+    for spec in config.backbones:
+        if spec.slug == backbone_name and spec.recipe is not None:
+            return spec.recipe.model_dump(exclude_none=True)
+    return {}

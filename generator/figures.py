@@ -19,7 +19,8 @@ from generator.backbones import Backbone
 from generator.cache import Cache, figure_key, make_key
 from generator.compute.heatmaps import CAM_TITLES
 from generator.compute.layers import channel_count
-from generator.computed import ACTIVATION_CHANNELS, Compute, analysis_key, filters_key, filters_of
+from generator.compute.receptive_field import receptive_field
+from generator.computed import ACTIVATION_CHANNELS, Compute, analysis_key, filters_key, filters_of, filters_recipe
 from generator.images import SourceImage, slugify
 from generator.render.activations import activation_grid
 from generator.render.architecture import graphviz, png_dpi
@@ -126,6 +127,8 @@ def layer(
         filters_shown=min(config.filters, channel_count(keras_layer)),
         mosaic=mosaic,
         figures=figures,
+        receptive_field=receptive_field(backbone.model, layer_name),
+        period=filters_recipe(backbone, layer_name, config).period,
     )
 
 

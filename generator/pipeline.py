@@ -25,7 +25,8 @@ from generator.compute.cost import analysis_cost, filters_cost
 from generator.compute.layers import channel_count, select_layers
 from generator.compute.summary import architecture_dot, layer_summary
 from generator.computed import IMAGE_BATCH, Compute, analyse_images, filters_of
-from generator.config import AtlasConfig, BackboneSpec
+from generator.compute.recipes import recipe_for
+from generator.config import AtlasConfig, BackboneSpec, recipe_overrides
 from generator.errors import AtlasError
 from generator.images import SourceImage, load_images
 from generator.paths import GENERATED_SUBDIR
@@ -302,8 +303,7 @@ def _draw_backbone(backbone: Backbone, run: Run, tag: str) -> BackboneResult:
         has_classifier=backbone.class_names is not None,
         predictions=predictions,
         layers=layer_results,
-        settings={"size": config.size, "steps": config.steps, "seed": config.seed, "filters": config.filters,
-                  "learning_rate": config.learning_rate, "top_k": config.top_k},
+        settings=_filter_settings(backbone, config),
     )
 
 
@@ -319,3 +319,11 @@ def plan_units(config: AtlasConfig, images: list[SourceImage]) -> list[WorkUnit]
             units.append(WorkUnit(f"{architecture.name}/{name}", filters_cost(model, name, filters, config.steps, canvas)))
         units += [WorkUnit(f"{architecture.name}/images/{image.id}", analysis_cost(model)) for image in images]
     return units
+
+
+def _filter_settings(backbone: Backbone, config: AtlasConfig) -> dict[str, object]:
+    """What the backbone page says about how its filters were drawn (the family's recipe with overrides)."""
+    recipe = recipe_for(backbone.family, size=config.size, steps=config.steps, min_canvas=backbone.min_size,
+                        learning_rate=config.learning_rate, overrides=recipe_overrides(config, backbone.name))
+    return {"size": config.size, "steps": config.steps, "seed": config.seed, "filters": config.filters,
+            "learning_rate": recipe.learning_rate, "redirect_fraction": recipe.redirect_fraction, "top_k": config.top_k}

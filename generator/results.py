@@ -43,6 +43,10 @@ class LayerResult:
     filters_shown: int
     mosaic: str
     figures: list[LayerFigure]
+    receptive_field: int | None = None
+    """Input pixels one unit sees (None where the graph does not say)."""
+    period: int | None = None
+    """Side of the tile the filter images were optimised as, when smaller than the image."""
 
 
 @dataclass(frozen=True)

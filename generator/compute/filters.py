@@ -21,7 +21,7 @@ from generator.compute.feed import run_model
 
 from generator.compute.fourier import initial_spectrum, spectrum_scale, spectrum_to_rgb
 from generator.compute.layers import channel_count
-from generator.compute.redirected_relu import call_with_redirected_relu
+from generator.compute.redirected_relu import call_with_redirected_relu, relu_kind
 from generator.compute.transforms import Robustness, random_affine
 from generator.errors import AtlasError
 
@@ -45,6 +45,8 @@ class Recipe:
     """Smallest input the architecture accepts (75 for Inception): the canvas is padded up to it."""
     canvas_multiple: int = 8
     """The canvas side is a multiple of this (32 for NASNet, whose branches disagree on other sizes)."""
+    period: int | None = None
+    """Optimise one ``period``-pixel tile and repeat it to ``size`` (for units that see less than the canvas)."""
 
     def redirect_steps_for(self, steps: int) -> int:
         return min(steps, max(1, round(steps * self.redirect_fraction))) if steps else 0
@@ -103,7 +105,7 @@ def visualize_filters(
     _check_filters(model, layer_name, filter_indices)
     recipe = recipe or Recipe(size=size, steps=steps, learning_rate=learning_rate)
     preprocess = preprocess or scale_to_unit_range
-    count, size = len(filter_indices), recipe.size
+    count, size = len(filter_indices), recipe.period or recipe.size
     spectrum = tf.Variable(initial_spectrum(count, size, size, seed))
     first_moment = tf.Variable(tf.zeros_like(spectrum))
     second_moment = tf.Variable(tf.zeros_like(spectrum))
@@ -136,13 +138,26 @@ def visualize_filters(
 
     # The redirected ReLU's backward pass costs about as much again as the network's own, so it gets its own
     # compiled step and runs only while units still need waking up; the plain step does the rest.
-    redirect_steps = recipe.redirect_steps_for(recipe.steps)
+    redirect_steps = recipe.redirect_steps_for(recipe.steps) if relu_before(model, layer_name) else 0
     redirected_step = make_step(truncated_model(model, layer_name, redirected=True)) if redirect_steps else None
     plain_step = make_step(truncated_model(model, layer_name)) if recipe.steps > redirect_steps else None
     for t in range(recipe.steps):
         (redirected_step if t < redirect_steps else plain_step)(tf.constant(t, tf.int64))
-    images = spectrum_to_rgb(spectrum, size, size, scale).numpy()
-    return np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
+    images = np.clip(np.round(spectrum_to_rgb(spectrum, size, size, scale).numpy() * 255.0), 0, 255).astype(np.uint8)
+    if size < recipe.size:  # the Fourier image is periodic: tiling it continues it seamlessly
+        repeats = -(-recipe.size // size)
+        images = np.tile(images, (1, repeats, repeats, 1))[:, : recipe.size, : recipe.size]
+    return images
+
+
+def relu_before(model, layer_name: str) -> bool:
+    """Whether any layer up to ``layer_name`` applies a ReLU (else a redirected step would change nothing)."""
+    for layer in model.layers:
+        if relu_kind(layer) is not False:
+            return True
+        if layer.name == layer_name:
+            return False
+    return False
 
 
 def filter_response(

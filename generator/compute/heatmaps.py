@@ -1,14 +1,7 @@
 """Class-activation maps for every selected layer from one forward and one backward pass.
 
-Four methods, all from the same activations A and gradients G = dS/dA of the explained class' pre-softmax
-score S, so choosing more of them costs no extra pass:
-
-- Grad-CAM (Selvaraju et al. 2017): ReLU(sum_c mean_ij(G_c) A_c).
-- Grad-CAM++ (Chattopadhyay et al. 2018): channel weights sum_ij(alpha_ijc ReLU(G_ijc)), with alpha from the
-  closed form for an exponential score, which handles several instances of a class better.
-- LayerCAM (Jiang et al. 2021): ReLU(sum_c ReLU(G_c) * A_c), element-wise; sharper in early layers.
-- HiResCAM (Draelos & Carin 2020): ReLU(sum_c G_c * A_c), element-wise; faithful to what the score uses.
-
+The methods (Grad-CAM, Grad-CAM++, LayerCAM, HiResCAM; see ``cams/``) all combine the same activations A and
+gradients G = dS/dA of the explained class' pre-softmax score S, so choosing more of them costs no extra pass.
 
 The code this grew from ran one pass per layer and explained the class whose index equalled the layer's
 channel count. Here a single multi-output model yields every layer's activations and the pre-softmax scores;
@@ -22,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.compute.cams import METHODS
 from generator.compute.feed import run_model
-
 from generator.compute.logits import logits_output
 
 
@@ -74,7 +67,7 @@ def explain(
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
     cams = {
         method: {
-            name: _normalise(CAM_METHODS[method](np.asarray(activation), np.asarray(gradient)))
+            name: CAM_METHODS[method](activation, gradient)
             for name, activation, gradient in zip(layer_names, activations, gradients, strict=True)
         }
         for method in methods
@@ -94,42 +87,6 @@ def gradcam(model, images: np.ndarray, layer_names: list[str], class_index: int 
     return explain(model, images, layer_names, class_index).heatmaps
 
 
-def gradcam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-    """Grad-CAM: ReLU of the channel sum of activations weighted by their spatially averaged gradients."""
-    weights = gradients.mean(axis=(1, 2), keepdims=True)
-    return np.maximum((weights * activations).sum(axis=-1), 0.0)
-
-
-def gradcam_plus_plus_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-    """Grad-CAM++: pixel-wise weighting of positive gradients (closed form for exp(score))."""
-    squared, cubed = gradients**2, gradients**3
-    denominator = 2.0 * squared + activations.sum(axis=(1, 2), keepdims=True) * cubed
-    alpha = np.where(denominator != 0.0, squared / np.where(denominator != 0.0, denominator, 1.0), 0.0)
-    weights = (alpha * np.maximum(gradients, 0.0)).sum(axis=(1, 2), keepdims=True)
-    return np.maximum((weights * activations).sum(axis=-1), 0.0)
-
-
-def layercam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-    """LayerCAM: each position weighted by its own positive gradient."""
-    return np.maximum((np.maximum(gradients, 0.0) * activations).sum(axis=-1), 0.0)
-
-
-def hirescam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-    """HiResCAM: element-wise gradient times activation, summed over channels."""
-    return np.maximum((gradients * activations).sum(axis=-1), 0.0)
-
-
-CAM_METHODS = {
-    "gradcam": gradcam_map,
-    "gradcam++": gradcam_plus_plus_map,
-    "layercam": layercam_map,
-    "hirescam": hirescam_map,
-}
-"""Method name (as in ``atlas.yml``'s ``cam`` list) to map function."""
-CAM_TITLES = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "layercam": "LayerCAM", "hirescam": "HiResCAM"}
-
-
-def _normalise(maps: np.ndarray) -> np.ndarray:
-    """Scale each map to [0, 1] by its own maximum; an all-zero map stays zero."""
-    peak = maps.reshape(maps.shape[0], -1).max(axis=1).reshape(-1, 1, 1)
-    return np.where(peak > 0, maps / np.where(peak > 0, peak, 1.0), 0.0).astype(np.float32)
+CAM_METHODS = METHODS
+"""Method name (as in ``atlas.yml``'s ``cam`` list) to method."""
+CAM_TITLES = {name: method.title for name, method in METHODS.items()}

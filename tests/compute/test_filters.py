@@ -55,3 +55,42 @@ def test_a_network_with_vanishing_gradients_still_gets_pictures():
     spread = [int(image.max()) - int(image.min()) for image in final]
     assert min(spread) > 60, spread
     assert np.all(filter_response(model, "conv_b", filters, final) > filter_response(model, "conv_b", filters, start))
+
+
+def _stripes_dataset(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """32x32 RGB pictures of three classes: horizontal stripes, vertical stripes, and a red blob, with noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:32, 0:32]
+    labels = rng.integers(0, 3, count)
+    images = rng.uniform(0, 60, (count, 32, 32, 3))
+    for image, label in zip(images, labels, strict=True):
+        period, phase = rng.integers(4, 9), rng.integers(0, 8)
+        if label == 0:
+            image += 180 * (((y + phase) // (period // 2)) % 2)[..., None]
+        elif label == 1:
+            image += 180 * (((x + phase) // (period // 2)) % 2)[..., None]
+        else:
+            cy, cx = rng.integers(8, 24, 2)
+            image[..., 0] += 190 * (((y - cy) ** 2 + (x - cx) ** 2) < 36)
+    return np.clip(images, 0, 255).astype(np.float32), labels
+
+
+def test_every_filter_of_a_model_trained_here_is_driven_far_above_its_start():
+    import keras
+
+    from tests.conftest import make_tiny_classifier
+
+    model = make_tiny_classifier(classes=3, seed=4)
+    images, labels = _stripes_dataset(600)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(images / 127.5 - 1.0, labels, epochs=6, batch_size=32, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9  # it really learned stripes and blobs
+    for layer, channels in (("conv_a", 8), ("conv_b", 6)):
+        filters = list(range(channels))
+        start = visualize_filters(model, layer, filters, size=32, steps=0, seed=11)
+        final = visualize_filters(model, layer, filters, size=32, steps=60, seed=11)
+        before = filter_response(model, layer, filters, start)
+        after = filter_response(model, layer, filters, final)
+        dead = after <= 0  # a ReLU unit that training switched off everywhere cannot be driven
+        assert dead.sum() <= channels // 4, (layer, after)
+        assert np.all((after - before)[~dead] > 2 * np.maximum(np.abs(before[~dead]), 0.05)), (layer, before, after)

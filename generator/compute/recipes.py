@@ -1,0 +1,60 @@
+"""Filter-visualisation recipes: the defaults per architecture family, and what a config may override.
+
+The defaults differ only where the architecture demands it:
+
+- EfficientNet and ConvNeXt use swish and GELU, no ReLU: a redirected-ReLU step would be a plain step
+  compiled twice, so they get none.
+- NASNet's branches only agree on canvases that are multiples of 32.
+- Every family keeps Lucid's transforms and Adam at 0.05; the smallest canvas comes from the registry
+  (75 px for Inception).
+
+Per layer, a unit that sees few pixels gets a small periodic image that is tiled (``receptive_field``); and a
+network cut at a layer with no ReLU before it gets no redirected step whatever the family (``filters``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from generator.compute.filters import Recipe
+from generator.compute.receptive_field import receptive_field, tile_side
+from generator.compute.transforms import Robustness
+
+FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "plain": {},
+    "resnet": {},
+    "mobilenet": {},
+    "densenet": {},
+    "inception": {},
+    "efficientnet": {"redirect_fraction": 0.0},
+    "convnext": {"redirect_fraction": 0.0},
+    "nasnet": {"canvas_multiple": 32},
+}
+"""Recipe fields that differ from ``Recipe``'s defaults, per registry family."""
+
+OVERRIDABLE = ("learning_rate", "redirect_fraction", "pad", "jitter", "degrees")
+"""Keys a backbone's ``recipe:`` mapping in atlas.yml may set."""
+
+
+def recipe_for(
+    family: str, *, size: int, steps: int, min_canvas: int, model=None, layer_name: str | None = None,
+    learning_rate: float | None = None, overrides: dict[str, Any] | None = None,
+) -> Recipe:
+    """The recipe of one layer: family defaults, then the atlas-wide learning rate, then the backbone's overrides."""
+    fields = dict(FAMILY_DEFAULTS.get(family, {}))
+    if learning_rate is not None:
+        fields["learning_rate"] = learning_rate
+    robustness = Robustness()
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key in ("pad", "jitter", "degrees"):
+            robustness = replace(robustness, **{key: value})
+        else:
+            fields[key] = value
+    period = None
+    if model is not None and layer_name is not None:
+        side = tile_side(receptive_field(model, layer_name), size)
+        period = side if side < size else None
+    return Recipe(size=size, steps=steps, min_canvas=min_canvas, robustness=robustness, period=period, **fields)

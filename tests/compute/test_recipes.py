@@ -1,0 +1,86 @@
+"""Per-family recipes, receptive fields and tiled periods."""
+
+import numpy as np
+import pytest
+
+from generator.compute.filters import relu_before, visualize_filters
+from generator.compute.receptive_field import receptive_field, tile_side
+from generator.compute.recipes import recipe_for
+from generator.config import AtlasConfig, recipe_overrides
+from generator.errors import AtlasError
+
+
+def test_vgg16_receptive_fields_match_the_textbook():
+    import keras
+
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64, 3))
+    # 3x3 convolutions grow the field by 2 x jump; each 2x2 pooling adds 1 x jump and doubles the jump.
+    assert [receptive_field(vgg, name) for name in ("block1_conv1", "block1_conv2", "block2_conv1", "block3_conv3",
+                                                    "block5_conv3")] == [3, 5, 10, 40, 196]
+
+
+def test_branches_take_the_widest_path(tiny_classifier):
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    narrow = keras.layers.Conv2D(2, 1, name="narrow")(inputs)
+    wide = keras.layers.Conv2D(2, 5, padding="same", name="wide")(inputs)
+    joined = keras.layers.Concatenate(name="joined")([narrow, wide])
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="after")(joined))
+    assert receptive_field(model, "narrow") == 1 and receptive_field(model, "after") == 7
+    assert receptive_field(tiny_classifier, "conv_b") == 5
+
+
+def test_tiles_only_where_they_save_work_and_divide_the_image():
+    assert tile_side(3, 64) == 16 and tile_side(14, 64) == 32
+    assert tile_side(40, 64) == 64 and tile_side(None, 64) == 64
+    assert tile_side(10, 48) == 24 and tile_side(20, 48) == 48  # a 40 px period would not divide 48
+
+
+def test_a_tiled_filter_image_is_periodic_and_still_drives_its_filter(tiny_classifier):
+    from generator.compute.filters import Recipe, filter_response
+
+    recipe = Recipe(size=32, steps=30, period=16)
+    images = visualize_filters(tiny_classifier, "conv_a", [0, 1, 2], recipe=recipe, seed=1)
+    assert images.shape == (3, 32, 32, 3)
+    np.testing.assert_array_equal(images[:, :16], images[:, 16:])
+    np.testing.assert_array_equal(images[:, :, :16], images[:, :, 16:])
+    start = visualize_filters(tiny_classifier, "conv_a", [0, 1, 2], recipe=Recipe(size=32, steps=0, period=16), seed=1)
+    assert np.all(filter_response(tiny_classifier, "conv_a", [0, 1, 2], images)
+                  > filter_response(tiny_classifier, "conv_a", [0, 1, 2], start))
+
+
+def test_families_differ_only_where_the_architecture_demands_it():
+    plain = recipe_for("plain", size=64, steps=24, min_canvas=32)
+    assert recipe_for("efficientnet", size=64, steps=24, min_canvas=32).redirect_fraction == 0.0
+    assert recipe_for("nasnet", size=64, steps=24, min_canvas=32).canvas_multiple == 32
+    assert recipe_for("mobilenet", size=64, steps=24, min_canvas=32) == plain
+    assert recipe_for("inception", size=64, steps=24, min_canvas=75).min_canvas == 75
+
+
+def test_a_network_without_relu_gets_no_redirected_step():
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(4, 3, activation="swish", name="swish_conv")(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="relu_conv")(x)
+    model = keras.Model(inputs, x)
+    assert not relu_before(model, "swish_conv") and relu_before(model, "relu_conv")
+
+
+def test_the_config_overrides_family_defaults_per_backbone():
+    config = AtlasConfig(backbones=[{"name": "vgg16", "recipe": {"learning_rate": 0.1, "jitter": 4}}, {"name": "mobilenet_v2"}],
+                         learning_rate=0.02)
+    assert recipe_overrides(config, "vgg16") == {"learning_rate": 0.1, "jitter": 4}
+    vgg = recipe_for("plain", size=64, steps=10, min_canvas=32, learning_rate=config.learning_rate,
+                     overrides=recipe_overrides(config, "vgg16"))
+    mobile = recipe_for("mobilenet", size=64, steps=10, min_canvas=32, learning_rate=config.learning_rate,
+                        overrides=recipe_overrides(config, "mobilenet_v2"))
+    assert (vgg.learning_rate, vgg.robustness.jitter, mobile.learning_rate) == (0.1, 4, 0.02)
+
+
+def test_an_unknown_recipe_key_is_named():
+    from generator.config import load_config
+
+    with pytest.raises(AtlasError, match=r"backbones\[0\]\.recipe\.jiter"):
+        load_config(None, {"backbones": [{"name": "vgg16", "recipe": {"jiter": 4}}]})
