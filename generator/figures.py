@@ -25,7 +25,7 @@ from generator.images import SourceImage, slugify
 from generator.render.activations import activation_grid
 from generator.render.architecture import graphviz, png_dpi
 from generator.render.contrast import stretch
-from generator.render.encode import jpeg_bytes, png_bytes
+from generator.render.encode import jpeg_bytes, png_bytes, webp_thumbnail
 from generator.render.mosaic import tile
 from generator.render.overlay import overlay
 from generator.results import LayerFigure, LayerResult, PhotoResult
@@ -51,6 +51,15 @@ class Draw:
             self.cache.figures.put(key, data)
             self.drawn += 1
         return self.writer.write(file, data)
+
+    def thumbnail(self, file: str, key: str, unit: str) -> str:
+        """A WebP thumbnail beside figure ``file`` (already written), for pages to show and link to the full file."""
+        def encode() -> bytes:
+            with Image.open(self.writer.root / file) as picture:
+                return webp_thumbnail(np.asarray(picture.convert("RGB")))
+
+        stem = file.rsplit(".", 1)[0]
+        return self.figure(f"{stem}.thumb.webp", figure_key(key, kind="thumbnail"), unit, encode)
 
 
 def photo(draw: Draw, image: SourceImage) -> PhotoResult:
@@ -96,6 +105,7 @@ def layer(
     mosaic = draw.figure(
         f"{folder}/filters.png", mosaic_key, unit, lambda: png_bytes(tile(stretch(filters_of(backbone, layer_name, work))))
     )
+    mosaic_thumbnail = draw.thumbnail(mosaic, mosaic_key, unit)
     figures = []
     for image in images:
         analysis = analyses[image.id]
@@ -126,6 +136,7 @@ def layer(
         channels=channel_count(keras_layer),
         filters_shown=min(config.filters, channel_count(keras_layer)),
         mosaic=mosaic,
+        mosaic_thumbnail=mosaic_thumbnail,
         figures=figures,
         receptive_field=receptive_field(backbone.model, layer_name),
         period=filters_recipe(backbone, layer_name, config).period,

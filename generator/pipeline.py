@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -246,7 +246,7 @@ def build_backbone(spec: BackboneSpec, run: Run, tag: str) -> BackboneResult | N
         if run.draw is None:
             _compute_share(backbone, run, tag)
             return None
-        return _draw_backbone(backbone, run, tag)
+        return replace(_draw_backbone(backbone, run, tag), application=spec.name, alpha=spec.alpha)
     except AtlasError:
         raise
     except Exception as error:  # a bug: keep the traceback, but say which backbone it happened on

@@ -42,6 +42,8 @@ class LayerResult:
     channels: int
     filters_shown: int
     mosaic: str
+    mosaic_thumbnail: str
+    """WebP thumbnail of the mosaic, shown on cards and linking to the full PNG."""
     figures: list[LayerFigure]
     receptive_field: int | None = None
     """Input pixels one unit sees (None where the graph does not say)."""
@@ -63,6 +65,10 @@ class BackboneResult:
     predictions: dict[str, list[Prediction]]
     layers: list[LayerResult]
     settings: dict[str, object] = field(default_factory=dict)
+    application: str = ""
+    """Registry name (``mobilenet``) or the model file's name: backbones of one application form a width sweep."""
+    alpha: float | None = None
+    """Width multiplier, for MobileNet-family backbones."""
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def explain(
     with tf.GradientTape() as tape:
         *activations, scores = run_model(probe, batch, training=False)
         if class_index is None:
-            explained = tf.argmax(scores, axis=-1, output_type=tf.int32)
+            explained = _top1(tf.nn.softmax(scores, axis=-1))
         else:
             if not 0 <= class_index < scores.shape[-1]:
                 raise ValueError(f"class_index {class_index} is outside the model's {scores.shape[-1]} classes")
@@ -85,6 +85,19 @@ def explain(
 def gradcam(model, images: np.ndarray, layer_names: list[str], class_index: int | None = None) -> dict[str, np.ndarray]:
     """``{layer_name: float32 (N, h, w) in [0, 1]}``: Grad-CAM of each layer for a preprocessed batch."""
     return explain(model, images, layer_names, class_index).heatmaps
+
+
+def _top1(probabilities):
+    """Index of the most probable class, the lowest index among ties: the class ``classes.decode`` ranks first.
+
+    An untrained network's probabilities tie in float32 even where its logits differ, so an argmax of the logits
+    would explain a class the predictions list does not show first.
+    """
+    import tensorflow as tf
+
+    classes = tf.shape(probabilities)[-1]
+    is_top = probabilities >= tf.reduce_max(probabilities, axis=-1, keepdims=True)
+    return tf.argmax(tf.cast(is_top, tf.int32) * (classes - tf.range(classes)), axis=-1, output_type=tf.int32)
 
 
 CAM_METHODS = METHODS

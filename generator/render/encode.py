@@ -28,6 +28,21 @@ def jpeg_bytes(pixels: np.ndarray, quality: int = 88) -> bytes:
     return buffer.getvalue()
 
 
+def webp_thumbnail(pixels: np.ndarray, max_side: int = 320, quality: int = 82) -> bytes:
+    """A lossy WebP no larger than ``max_side`` on its long side: what a page shows before the full-size file opens.
+
+    Pixel-art figures (mosaics, activation grids) are reduced by an integer factor with a box filter, so tile
+    borders stay aligned; ``method=6`` and a fixed quality make the bytes depend on the pixels alone.
+    """
+    picture = Image.fromarray(_as_uint8(pixels)).convert("RGB")
+    factor = max(1, -(-max(picture.size) // max_side))
+    if factor > 1:
+        picture = picture.reduce(factor)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="WEBP", quality=quality, method=6, exif=b"", icc_profile=None)
+    return buffer.getvalue()
+
+
 def _as_uint8(pixels: np.ndarray) -> np.ndarray:
     pixels = np.asarray(pixels)
     if pixels.dtype != np.uint8:

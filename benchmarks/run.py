@@ -1,0 +1,205 @@
+"""Times the compute engine against reference implementations, in the same run, and prints ratios.
+
+    python benchmarks/run.py [--repeats 3] [--skip-reference] [--atlas] [--json FILE]
+
+Each side runs ``--repeats`` times and the median is reported. tf-keras-vis runs in a subprocess with
+TF_USE_LEGACY_KERAS=1 (see ``reference_tf_keras_vis.py``); it needs the ``bench`` extra and ``tf-keras``
+(``make bench`` installs both). Absolute times mean little across machines; the ratios are the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(HERE))
+
+
+@dataclass
+class Row:
+    case: str
+    reference: str
+    reference_s: float | None
+    ours_s: float
+    unit: str
+    target: float | None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.reference_s is None else self.reference_s / self.ours_s
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def median_time(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def reference(case: str, repeats: int) -> float:
+    environment = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, str(HERE / "reference_tf_keras_vis.py"), case, str(repeats)],
+                            capture_output=True, text=True, env=environment, timeout=3600)
+    if result.returncode != 0:
+        raise SystemExit(f"tf-keras-vis reference {case!r} failed (install it with `make bench`):\n{result.stderr[-2000:]}")
+    return statistics.median(json.loads(result.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def ours_filters(model, layer: str, family: str, filters: int = 64, size: int = 64, steps: int = 50):
+    from generator.compute.filters import visualize_filters
+    from generator.compute.recipes import recipe_for
+
+    recipe = recipe_for(family, size=size, steps=steps, min_canvas=32, model=model, layer_name=layer)
+    return lambda: visualize_filters(model, layer, list(range(filters)), recipe=recipe, seed=0), recipe
+
+
+def conv_peak_gflops(repeats: int) -> float:
+    """GFLOP/s of a large 3x3 convolution (8 x 56 x 56 x 256 -> 256) in a compiled function: the machine's peak."""
+    import tensorflow as tf
+
+    images = tf.random.uniform((8, 56, 56, 256))
+    kernel = tf.random.uniform((3, 3, 256, 256))
+    convolve = tf.function(lambda: tf.nn.conv2d(images, kernel, 1, "SAME"))
+    convolve()
+    flops = 2 * 8 * 56 * 56 * 256 * 256 * 9
+    return flops / min(median_time(convolve, 1) for _ in range(max(repeats, 5))) / 1e9
+
+
+def filter_flops(build, layer: str, canvas: int, filters: int, steps: int) -> float:
+    """Forward plus input-gradient FLOPs of the filter loop (2 FLOPs a MAC; the gradient pass costs one forward)."""
+    from generator.compute.cost import macs_up_to
+
+    return 2 * 2 * macs_up_to(build(canvas), layer) * filters * steps
+
+
+def run_atlas(config: Path) -> list[Row]:
+    """The default atlas, cold (empty cache) and warm (same cache), in subprocesses: wall time and peak memory."""
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for label in ("cold", "warm"):
+            command = [sys.executable, "-m", "generator", "build", "--config", str(config), "--quiet",
+                       "--cache-dir", f"{folder}/cache", "--docs-dir", f"{folder}/docs", "--site-dir", f"{folder}/site"]
+            started = time.perf_counter()
+            subprocess.run(command, check=True, cwd=PROJECT)
+            seconds = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
+            rows.append(Row(f"default atlas, {label}", "-", None, seconds, "s", None, f"peak memory {peak:.2f} GiB"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-reference", action="store_true", help="time only our side (no tf-keras-vis)")
+    parser.add_argument("--atlas", action="store_true", help="also build the default atlas cold and warm (minutes)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = parser.parse_args()
+
+    from generator.tensorflow_import import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    import keras
+    import numpy as np
+
+    from generator.compute.filters import truncated_model, visualize_filters
+    from generator.compute.heatmaps import explain
+    from seed_loop import visualize_one_filter
+
+    rows: list[Row] = []
+    repeats = args.repeats
+    device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
+
+    # 1. MobileNetV2 block_6_expand: the seed loop and tf-keras-vis.
+    keras.utils.set_random_seed(0)
+    mobilenet = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(64, 64, 3))
+    ours, _ = ours_filters(mobilenet, "block_6_expand", "mobilenet")
+    say("MobileNetV2: ours")
+    ours()  # first run: Keras builds its clones; the median covers the compiled steps' tracing either way
+    ours_s = median_time(ours, repeats)
+    say(f"MobileNetV2: ours {ours_s:.1f} s; seed loop")
+    extractor = truncated_model(mobilenet, "block_6_expand")
+    seed_filters = 3
+    seed_s = median_time(lambda: [visualize_one_filter(extractor, f, 64, 50) for f in range(seed_filters)], repeats) / seed_filters
+    rows.append(Row("filters, MobileNetV2 block_6_expand, 64 filters, 64 px, 50 steps", "seed loop (one filter, eager)",
+                    seed_s, ours_s / 64, "s per filter", 50.0, f"seed loop timed on {seed_filters} filters"))
+    say(f"MobileNetV2: seed loop {seed_s:.1f} s per filter; ours with the seed loop's work")
+    from generator.compute.filters import Recipe
+    from generator.compute.transforms import Robustness
+
+    bare = Recipe(size=64, steps=50, redirect_fraction=0.0, robustness=Robustness(pad=0, jitter=0, scale=(1.0, 1.0), degrees=0.0))
+    bare_run = lambda: visualize_filters(mobilenet, "block_6_expand", list(range(64)), recipe=bare, seed=0)  # noqa: E731
+    bare_s = median_time(bare_run, repeats)
+    rows.append(Row("same case, our engine doing the seed loop's work", "seed loop (one filter, eager)", seed_s, bare_s / 64,
+                    "s per filter", None, "64 px canvas, no transforms, no redirected ReLU: the engine without the recipe"))
+    if not args.skip_reference:
+        rows.append(Row("same case", "tf-keras-vis ActivationMaximization", reference("mobilenet_v2", repeats) / (64 * 50),
+                        ours_s / (64 * 50), "s per filter-step", 5.0))
+
+    # 2. VGG16 block4_conv1: tf-keras-vis, and the share of the machine's peak.
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64, 3))
+    ours, recipe = ours_filters(vgg, "block4_conv1", "plain")
+    say("VGG16: ours")
+    ours()
+    ours_s = median_time(ours, repeats)
+    say(f"VGG16: ours {ours_s:.1f} s")
+    from generator.compute.transforms import canvas_padding
+
+    canvas = 64 + sum(canvas_padding(64, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple))
+    vgg_at = lambda side: keras.applications.VGG16(weights=None, include_top=False, input_shape=(side, side, 3))  # noqa: E731
+    achieved = filter_flops(vgg_at, "block4_conv1", canvas, 64, 50) / ours_s / 1e9
+    peak = conv_peak_gflops(repeats)
+    vgg_reference = None if args.skip_reference else reference("vgg16", repeats)
+    rows.append(Row("filters, VGG16 block4_conv1, 64 filters, 64 px, 50 steps", "tf-keras-vis ActivationMaximization",
+                    vgg_reference, ours_s, "s", 2.5,
+                    f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f} % of the {peak:.1f} GFLOP/s peak "
+                    f"(3x3 convolution); canvas {canvas} px"))
+
+    # 3. Heatmaps: every Conv2D layer of MobileNetV2 at 224 px for one image.
+    keras.utils.set_random_seed(0)
+    full = keras.applications.MobileNetV2(weights=None)
+    layers = [layer.name for layer in full.layers if type(layer).__name__ == "Conv2D"]
+    image = np.random.default_rng(0).uniform(-1, 1, (1, 224, 224, 3)).astype(np.float32)
+    say("heatmaps")
+    explain(full, image, layers)
+    ours_s = median_time(lambda: explain(full, image, layers), max(repeats, 5))
+    rows.append(Row(f"heatmaps, MobileNetV2 224 px, 1 image, all {len(layers)} Conv2D layers",
+                    "tf-keras-vis Gradcam once per layer", None if args.skip_reference else reference("gradcam", repeats),
+                    ours_s, "s", 100.0))
+
+    if args.atlas:
+        rows += run_atlas(PROJECT / "atlas.yml")
+
+    print(f"\nKeras Atlas benchmarks on {device}, TensorFlow {tf.__version__}, medians of {repeats} runs\n")
+    print("| case | reference | reference | ours | unit | ratio | target | met | note |")
+    print("| --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- |")
+    for row in rows:
+        ratio = "-" if row.ratio is None else f"{row.ratio:.1f}x"
+        target = "-" if row.target is None else f">= {row.target:g}x"
+        met = "-" if row.ratio is None or row.target is None else ("yes" if row.ratio >= row.target else "NO")
+        reference_s = "-" if row.reference_s is None else f"{row.reference_s:.4g}"
+        print(f"| {row.case} | {row.reference} | {reference_s} | {row.ours_s:.4g} | {row.unit} | {ratio} | {target} | {met} | {row.note} |")
+    if args.json:
+        args.json.write_text(json.dumps([dict(row.__dict__, ratio=row.ratio) for row in rows], indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The built site in a real browser: Debian's Chromium, driven by Playwright, over http://127.0.0.1.
+
+Every page kind loads with every image decoded and no console error; a figure opens in the lightbox; the search
+finds a backbone by name. Screenshots go to ``test-output/screenshots/`` (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT, make_tiny_classifier
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser"):
+        if path := shutil.which(name):
+            return path
+    pytest.fail("Chromium is missing: run scripts/install-system-packages.sh --for-tests")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser")
+    make_tiny_classifier(classes=3, seed=2).save(root / "tiny.keras")
+    (root / "classes.txt").write_text("tabby\nshepherd\nkitten\n")
+    photos = sorted((PROJECT_ROOT / "data" / "pets-sample").glob("*.jpg"))[:2]
+    (root / "atlas.yml").write_text(
+        "title: Browser atlas\nweights: random\nbackbones:\n"
+        "  - {name: mobilenet, alpha: 0.25}\n  - {name: mobilenet, alpha: 0.5}\n"
+        "  - {name: my_tiny_net, path: tiny.keras, classes: classes.txt, preprocess: tf}\n"
+        "images:\n" + "".join(f"  - {photo}\n" for photo in photos)
+        + "layers: 2\nfilters: 8\nsize: 32\nsteps: 4\ntop_k: 2\ncam: [gradcam, layercam]\n"
+        "docs_dir: docs\nsite_dir: site\ncache_dir: cache\n"
+    )
+    result = subprocess.run([sys.executable, "-m", "generator", "build", "--config", str(root / "atlas.yml"), "--quiet"],
+                            capture_output=True, text=True, cwd=root, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url, wait_until="load")
+    # Lazy images load once scrolled into view: walk down the page, then wait for every image to settle.
+    height = page.evaluate("document.body.scrollHeight")
+    for offset in range(0, height + 900, 700):
+        page.evaluate(f"window.scrollTo(0, {offset})")
+        page.wait_for_timeout(50)
+    page.wait_for_function("Array.from(document.images).every(image => image.complete)", timeout=30000)
+    page.evaluate("window.scrollTo(0, 0)")
+    return page, errors
+
+
+PAGES = {
+    "home": "index.html",
+    "backbone": "atlas/mobilenet-alpha0_25/index.html",
+    "layer": "atlas/mobilenet-alpha0_25/layers/conv-pw-13/index.html",
+    "image": "atlas/images/cat-chelsea/index.html",
+    "width-sweep": "atlas/width-sweep.html",
+    "comparison": "atlas/compare.html",
+}
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_every_page_kind_loads_with_all_images_decoded_and_no_console_error(site, browser, kind):
+    page, errors = _open(browser, f"{site}/{PAGES[kind]}")
+    images = page.evaluate("Array.from(document.images).map(image => [image.currentSrc, image.naturalWidth])")
+    assert len(images) >= 2
+    assert [source for source, width in images if width == 0] == []
+    assert errors == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{kind}.png"), full_page=True)
+    page.close()
+
+
+def test_clicking_a_figure_opens_it_in_the_lightbox(site, browser):
+    page, _ = _open(browser, f"{site}/{PAGES['layer']}")
+    assert page.locator(".glightbox-container").count() == 0
+    page.locator("a.glightbox").first.click()
+    page.wait_for_selector(".glightbox-container .gslide-image img", state="visible", timeout=10000)
+    page.close()
+
+
+def test_searching_for_a_backbone_finds_its_page(site, browser):
+    page, _ = _open(browser, f"{site}/index.html")
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("my_tiny_net", delay=30)  # real key events: Material listens to keyup
+    result = page.locator(".md-search-result__item a").first
+    result.wait_for(timeout=15000)
+    assert "my_tiny_net/index.html" in result.get_attribute("href")
+    page.close()
+
+
+def test_layer_pages_are_left_out_of_the_search_index(site):
+    import json
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(f"{site}/search/search_index.js") as response:
+        text = response.read().decode()
+    index = json.loads(re.search(r"=\s*(\{.*\})", text, re.S).group(1))
+    locations = {entry["location"] for entry in index["docs"]}
+    assert any("my_tiny_net/index.html" in location for location in locations)
+    assert not any("/layers/" in location for location in locations)
