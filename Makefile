@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: atlas test test-fast install clean
+.PHONY: atlas test test-fast bench install clean
 
 atlas: install  ## install what is needed, then build atlas.yml into site/
 	$(VENV)/bin/keras-atlas build --config atlas.yml
@@ -16,6 +16,11 @@ test: install  ## the whole test suite, slow end-to-end tests included (what CI 
 test-fast: install  ## everything but the tests marked slow
 	bash scripts/install-system-packages.sh --for-tests
 	$(PY) -m pytest -m "not slow"
+
+bench: install  ## benchmarks against the seed loop and tf-keras-vis (installs tf-keras-vis and the legacy tf-keras)
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) -m pip install --quiet --no-deps "tf-keras==2.21.0"  # its metadata would pull the full tensorflow wheel
+	$(PY) benchmarks/run.py
 
 install: $(STAMP)
 

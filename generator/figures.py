@@ -70,7 +70,8 @@ def photo(draw: Draw, image: SourceImage) -> PhotoResult:
 
     key = figure_key(image.sha256, kind="photo", side=PHOTO_SIDE)
     path = draw.figure(f"photos/{image.id}.jpg", key, f"photos/{image.id}", encode)
-    return PhotoResult(image.id, image.file_name, path, image.breed, image.species)
+    thumbnail = draw.thumbnail(path, key, f"photos/{image.id}")
+    return PhotoResult(image.id, image.file_name, path, thumbnail, image.breed, image.species)
 
 
 def architecture(draw: Draw, backbone: Backbone, dot: str | None) -> tuple[str | None, str | None, str | None]:

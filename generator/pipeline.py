@@ -156,14 +156,32 @@ def build(
     write_pages(atlas, run.draw.writer)
     stats.files_written, stats.files_removed = run.draw.writer.written, run.draw.writer.prune()
     stats.figures_drawn = run.draw.drawn
+    stats.cache_hits, stats.computed = cache.arrays.hits, cache.computed
     cache.record_last_build()
     stats.stages["pages"] = time.perf_counter() - pages_started
+    write_timings(config, stats, time.perf_counter() - started)
     if config.build_site:
         site_started = time.perf_counter()
         build_site(config, navigation(atlas, hand_written_pages(config.docs_dir)))
         stats.stages["site"] = time.perf_counter() - site_started
     stats.seconds = time.perf_counter() - started
     return atlas, stats
+
+
+TIMINGS_PAGE = "build-timings.md"
+"""Included by the build report at ``mkdocs build`` time from ``<cache_dir>/pages``, outside ``site_src``: the
+report shows when and how fast the site was built, while two builds of the same inputs keep the same
+``site_src`` bytes."""
+
+
+def write_timings(config: AtlasConfig, stats: BuildStats, seconds: float) -> None:
+    from generator.files import write_text_if_changed
+
+    rows = "\n".join(f"| {name} | {value:.1f} s |" for name, value in stats.stages.items())
+    text = (f"Built on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {seconds:.1f} s before `mkdocs build` "
+            f"({stats.computed} results computed, {stats.cache_hits} reused from the cache, {stats.figures_drawn} "
+            f"figures drawn).\n\n| Stage | Time |\n| --- | ---: |\n{rows}\n")
+    write_text_if_changed(Path(config.cache_dir) / "pages" / TIMINGS_PAGE, text)
 
 
 def _backbone_names(config: AtlasConfig) -> list[str]:

@@ -17,6 +17,8 @@ class PhotoResult:
     id: str
     file_name: str
     photo: str
+    thumbnail: str
+    """WebP thumbnail for grids and tables; the photo itself opens in the lightbox."""
     breed: str | None = None
     species: str | None = None
 

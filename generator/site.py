@@ -60,7 +60,8 @@ def derived_mkdocs_config(config: AtlasConfig, nav: list | None = None) -> dict:
     extensions = []
     for extension in settings.get("markdown_extensions", []):
         if isinstance(extension, dict) and "pymdownx.snippets" in extension:
-            extension = {"pymdownx.snippets": {**extension["pymdownx.snippets"], "base_path": [str(docs_dir)]}}
+            pages = str(Path(config.cache_dir).resolve() / "pages")  # the build's timings (see pipeline.TIMINGS_PAGE)
+            extension = {"pymdownx.snippets": {**extension["pymdownx.snippets"], "base_path": [str(docs_dir), pages]}}
         extensions.append(extension)
     settings["markdown_extensions"] = extensions
     return settings

@@ -22,6 +22,11 @@ pytestmark = pytest.mark.slow
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no line per request
+        pass
+
+
 def _chromium() -> str:
     for name in ("chromium", "chromium-browser"):
         if path := shutil.which(name):
@@ -46,8 +51,7 @@ def site(tmp_path_factory):
     result = subprocess.run([sys.executable, "-m", "generator", "build", "--config", str(root / "atlas.yml"), "--quiet"],
                             capture_output=True, text=True, cwd=root, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(QuietHandler, directory=str(root / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -97,7 +97,23 @@ def test_navigation_lists_home_backbones_by_title_and_the_report(tiny_atlas):
 
     nav = yaml.safe_load((tiny_atlas / "cache" / "mkdocs.yml").read_text())["nav"]
     titles = [next(iter(entry)) for entry in nav]
-    assert titles == ["Home", "MobileNet (alpha 0.25)", "my_tiny_net", "Build report"]
+    assert titles == ["Home", "Side by side", "MobileNet (alpha 0.25)", "my_tiny_net", "Build report"]
+    side_by_side = [next(iter(entry)) for entry in nav[1]["Side by side"]]
+    assert side_by_side == ["Comparison", "Photos"]  # one MobileNet width: no width sweep
+    backbone = nav[2]["MobileNet (alpha 0.25)"]
+    assert backbone[0] == "atlas/mobilenet-alpha0_25/index.md" and [next(iter(e)) for e in backbone[1:]] == ["conv1", "conv_pw_13"]
+
+
+def test_photo_and_comparison_pages_show_every_network(tiny_atlas):
+    generated = tiny_atlas / "docs" / "atlas"
+    compare = (generated / "compare.md").read_text()
+    assert "MobileNet (alpha 0.25)" in compare and "my\\_tiny\\_net" in compare and "cat-chelsea.thumb.webp" in compare
+    photo = (generated / "images" / "dog-german-shepherd" / "index.md").read_text()
+    assert photo.count("atlas-badge") == 2 and "explaining" in photo
+    assert (generated / "photos" / "dog-german-shepherd.thumb.webp").read_bytes()[:4] == b"RIFF"
+    assert (generated / "my_tiny_net" / "layers" / "conv-b" / "filters.thumb.webp").is_file()
+    layer = (generated / "my_tiny_net" / "layers" / "conv-b" / "index.md").read_text()
+    assert layer.startswith("---\nsearch:\n  exclude: true")
 
 
 def test_removing_a_backbone_prunes_only_its_generated_files(tiny_atlas, tmp_path):

@@ -60,3 +60,28 @@ def test_more_filters_than_any_drawn_layer_has_stops_the_build_up_front(tmp_path
     )
     assert result.returncode == 2
     assert "filters: 1000 is more than any drawn layer of backbone mobilenet-alpha0_25 has (at most 256)" in result.stderr
+
+
+def test_cache_shows_its_tiers_and_prunes_what_the_latest_build_did_not_use(tmp_path):
+    from generator.cache import Cache
+
+    cache = Cache(tmp_path)
+    cache.put_arrays("11" * 32, {"x": __import__("numpy").zeros(3)})
+    cache.figures.put("22" * 32, b"kept")
+    cache.figures.put("33" * 32, b"stale")
+    cache.arrays.used, cache.figures.used = {"11" * 32}, {"22" * 32}
+    cache.record_last_build()
+    shown = subprocess.run([sys.executable, "-m", "generator", "cache", "--cache-dir", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "figures" in shown.stdout
+    assert [line.split()[1:2] + line.split()[-1:] for line in shown.stdout.splitlines() if line.startswith("figures")] == [["2", "1"]]
+    pruned = subprocess.run([sys.executable, "-m", "generator", "cache", "--cache-dir", str(tmp_path), "--prune"],
+                            capture_output=True, text=True, timeout=60)
+    assert pruned.returncode == 0 and pruned.stdout.startswith("Pruned 1 entry")
+    assert Cache(tmp_path).figures.get("22" * 32) == b"kept" and Cache(tmp_path).figures.get("33" * 32) is None
+
+
+def test_merge_names_a_folder_that_is_not_a_cache(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "generator", "merge", str(tmp_path / "missing"), "--into", str(tmp_path / "m")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "missing is not a cache folder" in result.stderr

@@ -15,3 +15,18 @@ def test_attr_escapes_quotes_and_brackets():
 
 def test_count_is_readable():
     assert count(4253864) == "4.25 M" and count(12345) == "12.3 k" and count(999) == "999"
+
+
+def test_the_width_sweep_is_one_application_at_several_widths_narrowest_first():
+    from types import SimpleNamespace
+
+    from generator.pages.write import width_sweep
+
+    def backbone(application, alpha, layers=3):
+        return SimpleNamespace(application=application, alpha=alpha, layers=[None] * layers)
+
+    atlas = SimpleNamespace(backbones=[backbone("vgg16", None), backbone("mobilenet", 1.0), backbone("mobilenet", 0.25)])
+    assert [member.alpha for member in width_sweep(atlas)] == [0.25, 1.0]
+    assert width_sweep(SimpleNamespace(backbones=[backbone("mobilenet", 1.0), backbone("vgg16", None)])) == []
+    mismatched = SimpleNamespace(backbones=[backbone("mobilenet", 1.0, 3), backbone("mobilenet", 0.5, 4)])
+    assert width_sweep(mismatched) == []
