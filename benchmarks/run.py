@@ -164,9 +164,9 @@ def main() -> None:
     ours()
     ours_s = median_time(ours, repeats)
     say(f"VGG16: ours {ours_s:.1f} s")
-    from generator.compute.transforms import canvas_padding
+    from generator.compute.transforms import network_side
 
-    canvas = 64 + sum(canvas_padding(64, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple))
+    canvas = network_side(64, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
     vgg_at = lambda side: keras.applications.VGG16(weights=None, include_top=False, input_shape=(side, side, 3))  # noqa: E731
     achieved = filter_flops(vgg_at, "block4_conv1", canvas, 64, 50) / ours_s / 1e9
     peak = conv_peak_gflops(repeats)

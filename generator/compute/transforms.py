@@ -23,6 +23,12 @@ class Robustness:
     """Range of the random scale factor."""
     degrees: float = 10.0
     """Largest rotation either way."""
+    crop: bool = True
+    """Crop the transformed canvas back to the image size (or the network's smallest input) before the network.
+
+    Lucid feeds the padded canvas to the network: at 64 px that is an 88 px input, 1.9 times the work per step.
+    Cropping keeps what the padding is for (shifts, scales and turns expose grey, not wrapped pixels) at the
+    size asked for; each border pixel is out of view on some steps, and in view on most."""
 
 
 def canvas_padding(size: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8) -> tuple[int, int]:
@@ -33,8 +39,15 @@ def canvas_padding(size: int, robustness: Robustness, min_canvas: int = 32, mult
     return total // 2, total - total // 2
 
 
+def network_side(size: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8) -> int:
+    """Side of the input the network sees for ``size``-pixel images."""
+    if not robustness.crop:
+        return size + sum(canvas_padding(size, robustness, min_canvas, multiple))
+    return -(-max(size, min_canvas) // multiple) * multiple
+
+
 def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8):
-    """Pad ``images`` (N, H, W, 3) and apply an independent random affine transform to each; returns a tensor."""
+    """Pad ``images`` (N, H, W, 3), apply an independent random affine transform to each, crop if asked."""
     import keras
     import tensorflow as tf
 
@@ -60,6 +73,9 @@ def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: i
         ],
         axis=1,
     )
-    return keras.ops.image.affine_transform(
-        padded, transform, interpolation="bilinear", fill_mode="constant", fill_value=0.5
-    )
+    moved = keras.ops.image.affine_transform(padded, transform, interpolation="bilinear", fill_mode="constant", fill_value=0.5)
+    if not robustness.crop:
+        return moved
+    side = network_side(int(images.shape[1]), robustness, min_canvas, multiple)
+    start = (int(padded.shape[1]) - side) // 2
+    return moved[:, start : start + side, start : start + side, :]

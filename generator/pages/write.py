@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 import jinja2
@@ -84,15 +85,20 @@ def navigation(atlas: AtlasResult, hand_written: list[str]) -> list:
     if width_sweep(atlas):
         side_by_side.append({"Width sweep": f"{GENERATED_SUBDIR}/width-sweep.md"})
     photos = [f"{GENERATED_SUBDIR}/images/index.md"]  # the section's index page (navigation.indexes)
-    photos += [{photo.file_name: f"{GENERATED_SUBDIR}/images/{photo.id}/index.md"} for photo in atlas.photos]
+    photos += [{_nav_title(photo.file_name): f"{GENERATED_SUBDIR}/images/{photo.id}/index.md"} for photo in atlas.photos]
     side_by_side.append({"Photos": photos})
     nav.append({"Side by side": side_by_side})
     for backbone in atlas.backbones:
         base = f"{GENERATED_SUBDIR}/{backbone.name}"
-        layers = [{layer.name: f"{base}/layers/{layer.slug}/index.md"} for layer in backbone.layers]
-        nav.append({backbone.title: [f"{base}/index.md", *layers]})  # the backbone page is the section's index
+        layers = [{_nav_title(layer.name): f"{base}/layers/{layer.slug}/index.md"} for layer in backbone.layers]
+        nav.append({_nav_title(backbone.title): [f"{base}/index.md", *layers]})  # the backbone page is the section's index
     nav.append({"Build report": f"{GENERATED_SUBDIR}/report.md"})
     return nav
+
+
+def _nav_title(text: str) -> str:
+    """A navigation title: Material inserts nav titles into the HTML as they are, so names from files are escaped."""
+    return html.escape(text, quote=True)
 
 
 def _title_of(page: str) -> str:
