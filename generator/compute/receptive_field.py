@@ -30,27 +30,23 @@ def receptive_field(model, layer_name: str) -> int | None:
     """Side in input pixels of the region one unit of ``layer_name`` sees (the widest path), or None if unknown.
 
     Walks the graph in order, carrying (field, jump) per layer: field grows by (kernel - 1) * dilation * jump,
-    jump multiplies by the stride; where branches join, the widest field wins. A global pooling or anything
-    unrecognised with a window makes the answer unknown (None), and callers then keep the full canvas.
+    jump multiplies by the stride; where branches join, the widest field wins. A global pooling on the way
+    (squeeze-and-excitation blocks have one) makes the field the whole image: the answer is then None, and
+    callers keep the full canvas.
     """
     fields: dict[str, tuple[int, int]] = {}
     for layer in model.layers:
         parents = [node.operation.name for node in layer._inbound_nodes[0].parent_nodes] if layer._inbound_nodes else []
         known = [fields[name] for name in parents if name in fields]
         if parents and len(known) < len(parents):
-            return None if layer.name == layer_name else _skip(fields, layer)
+            return None
         field, jump = (max(field for field, _ in known), max(jump for _, jump in known)) if known else (1, 1)
-        if "Global" in type(layer).__name__:
-            return None if layer.name == layer_name else _skip(fields, layer)
+        if "Global" in type(layer).__name__:  # e.g. squeeze-and-excitation: every later unit sees everything
+            return None
         kernel, stride, dilation = _window(layer)
         fields[layer.name] = (field + (kernel - 1) * dilation * jump, jump * stride)
         if layer.name == layer_name:
             return fields[layer.name][0]
-    return None
-
-
-def _skip(fields: dict, layer) -> None:
-    """Leave ``layer`` unknown; layers after it that depend on it become unknown too."""
     return None
 
 
