@@ -36,8 +36,13 @@ class Compute:
     redo: Callable[[str], bool] = lambda path: False
 
 
+def filters_shown(layer, config: AtlasConfig) -> int:
+    """How many filters a mosaic shows: the first ``filters``, or all the layer has if fewer."""
+    return min(config.filters, channel_count(layer))
+
+
 def filter_indices(layer, config: AtlasConfig) -> list[int]:
-    return list(range(min(config.filters, channel_count(layer))))
+    return list(range(filters_shown(layer, config)))
 
 
 def filters_recipe(backbone: Backbone, layer_name: str, config: AtlasConfig) -> Recipe:

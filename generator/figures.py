@@ -20,7 +20,9 @@ from generator.cache import Cache, figure_key, make_key
 from generator.compute.heatmaps import CAM_TITLES
 from generator.compute.layers import channel_count
 from generator.compute.receptive_field import receptive_field
-from generator.computed import ACTIVATION_CHANNELS, Compute, analysis_key, filters_key, filters_of, filters_recipe
+from generator.computed import (
+    ACTIVATION_CHANNELS, Compute, analysis_key, filters_key, filters_of, filters_recipe, filters_shown,
+)
 from generator.images import SourceImage, slugify
 from generator.render.activations import activation_grid
 from generator.render.architecture import graphviz, png_dpi
@@ -135,7 +137,7 @@ def layer(
         kind=type(keras_layer).__name__,
         output_shape=str(tuple(keras_layer.output.shape)).replace("None", "?"),
         channels=channel_count(keras_layer),
-        filters_shown=min(config.filters, channel_count(keras_layer)),
+        filters_shown=filters_shown(keras_layer, config),
         mosaic=mosaic,
         mosaic_thumbnail=mosaic_thumbnail,
         figures=figures,

@@ -24,7 +24,7 @@ from generator.cache import Cache
 from generator.compute.cost import analysis_cost, filters_cost
 from generator.compute.layers import channel_count, select_layers
 from generator.compute.summary import architecture_dot, layer_summary
-from generator.computed import IMAGE_BATCH, Compute, analyse_images, filters_of
+from generator.computed import IMAGE_BATCH, Compute, analyse_images, filters_of, filters_shown
 from generator.compute.recipes import recipe_for
 from generator.config import AtlasConfig, BackboneSpec, recipe_overrides
 from generator.errors import AtlasError
@@ -156,7 +156,6 @@ def build(
     write_pages(atlas, run.draw.writer)
     stats.files_written, stats.files_removed = run.draw.writer.written, run.draw.writer.prune()
     stats.figures_drawn = run.draw.drawn
-    stats.cache_hits, stats.computed = cache.arrays.hits, cache.computed
     cache.record_last_build()
     stats.stages["pages"] = time.perf_counter() - pages_started
     write_timings(config, stats, time.perf_counter() - started)
@@ -189,6 +188,11 @@ def _backbone_names(config: AtlasConfig) -> list[str]:
     return [spec.slug for spec in config.backbones]
 
 
+def _architecture_only(spec: BackboneSpec, config: AtlasConfig) -> Backbone:
+    """The backbone's network without downloading weights: seeded random for applications, the file for a model."""
+    return load_spec(spec, "random", seed=config.seed) if spec.path is None else load_spec(spec, "auto")
+
+
 PREFLIGHT_FILTERS = 64
 """Every drawn layer set of a Keras Application has a layer this wide; above it, ``filters`` is checked up front."""
 
@@ -205,7 +209,7 @@ def preflight(config: AtlasConfig) -> None:
     for spec in config.backbones:
         if not (named or wide or spec.path is not None):
             continue
-        architecture = load_spec(spec, "random", seed=config.seed) if spec.path is None else load_spec(spec, "auto")
+        architecture = _architecture_only(spec, config)
         label = f"backbone {architecture.name}"
         layer_names = select_layers(architecture.model, config.layers, label=label)
         widest = max(channel_count(architecture.model.get_layer(name)) for name in layer_names)
@@ -329,11 +333,11 @@ def plan_units(config: AtlasConfig, images: list[SourceImage]) -> list[WorkUnit]
     """Every work unit of the build with its estimated cost, from the architectures alone (no weights)."""
     units = []
     for spec in config.backbones:
-        architecture = load_spec(spec, "random", seed=config.seed) if spec.path is None else load_spec(spec, "auto")
+        architecture = _architecture_only(spec, config)
         model = architecture.model
         canvas = max(config.size, architecture.min_size)
         for name in select_layers(model, config.layers, label=f"backbone {architecture.name}"):
-            filters = min(config.filters, channel_count(model.get_layer(name)))
+            filters = filters_shown(model.get_layer(name), config)
             units.append(WorkUnit(f"{architecture.name}/{name}", filters_cost(model, name, filters, config.steps, canvas)))
         units += [WorkUnit(f"{architecture.name}/images/{image.id}", analysis_cost(model)) for image in images]
     return units

@@ -13,7 +13,8 @@ from generator.cache.store import SUFFIX, entries, key_of, unseal
 from generator.errors import AtlasError
 
 TIERS = ("arrays", "figures")
-OTHER_FOLDERS = {"packages": "downloaded weight packages", "weights": "converted weights"}
+OTHER_FOLDERS = ("packages", "weights")
+"""Downloaded weight packages and their converted weights: listed by ``usage``, never pruned."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def usage(root: Path) -> list[TierUsage]:
         files = list(entries(root / tier))
         unused = None if keep is None else sum(key_of(path) not in keep[tier] for path in files)
         rows.append(TierUsage(tier, len(files), sum(path.stat().st_size for path in files), unused))
-    for folder, _ in OTHER_FOLDERS.items():
+    for folder in OTHER_FOLDERS:
         files = [path for path in (root / folder).rglob("*") if path.is_file()] if (root / folder).is_dir() else []
         rows.append(TierUsage(folder, len(files), sum(path.stat().st_size for path in files), None))
     return rows
