@@ -110,6 +110,7 @@ def test_photo_and_comparison_pages_show_every_network(tiny_atlas):
     assert "(mobilenet-alpha0_25/index.md)" in compare and "(my_tiny_net/index.md)" in compare and "cat-chelsea.thumb.webp" in compare
     photo = (generated / "images" / "dog-german-shepherd" / "index.md").read_text()
     assert photo.count("atlas-badge--") == 2 and "explaining" in photo
+    assert photo.count("\n\n-   **[") == 2  # each network its own card: a blank line before every list item
     assert (generated / "photos" / "dog-german-shepherd.thumb.webp").read_bytes()[:4] == b"RIFF"
     assert (generated / "my_tiny_net" / "layers" / "conv-b" / "filters.thumb.webp").is_file()
     layer = (generated / "my_tiny_net" / "layers" / "conv-b" / "index.md").read_text()
