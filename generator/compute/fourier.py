@@ -41,8 +41,12 @@ def spectrum_to_rgb(spectrum, height: int, width: int, scale):
     """Coefficients to RGB images in (0, 1), shaped (count, height, width, 3); a TensorFlow op, differentiable."""
     import tensorflow as tf
 
-    complex_spectrum = tf.complex(spectrum[:, 0], spectrum[:, 1]) * tf.cast(scale, tf.complex64)
-    images = tf.signal.irfft2d(complex_spectrum)[:, :, :height, :width]
+    real, imaginary = tf.unstack(spectrum, axis=1)  # slicing instead would cost two slow StridedSliceGrads
+    complex_spectrum = tf.complex(real, imaginary) * tf.cast(scale, tf.complex64)
+    if width % 2 == 0:  # the inverse transform is exactly height x width: nothing to crop
+        images = tf.signal.irfft2d(complex_spectrum, fft_length=[height, width])
+    else:  # Lucid's grid has one column more: transform at width + 1, then crop
+        images = tf.signal.irfft2d(complex_spectrum)[:, :, :height, :width]
     images = tf.transpose(images, [0, 2, 3, 1]) / 4.0
     images = tf.einsum("nhwc,dc->nhwd", images, tf.constant(COLOR_CORRELATION))
     return tf.sigmoid(images)

@@ -5,6 +5,9 @@ The defaults differ only where the architecture demands it:
 - EfficientNet and ConvNeXt use swish and GELU, no ReLU: a redirected-ReLU step would be a plain step
   compiled twice, so they get none.
 - NASNet's branches only agree on canvases that are multiples of 32.
+- VGG and ResNet are bound by arithmetic in large convolutions: where the hardware computes bfloat16
+  natively, their network runs in it (twice the rate on AVX512-BF16; see ``precision``). Depthwise families are
+  bound by memory traffic and were slower in bfloat16 on the CPU, so they stay in float32.
 - Every family keeps Lucid's transforms and Adam at 0.05; the smallest canvas comes from the registry
   (75 px for Inception).
 
@@ -18,12 +21,13 @@ from dataclasses import replace
 from typing import Any
 
 from generator.compute.filters import Recipe
+from generator.compute.precision import resolve_precision
 from generator.compute.receptive_field import receptive_field, tile_side
 from generator.compute.transforms import Robustness
 
 FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "plain": {},
-    "resnet": {},
+    "plain": {"precision": "auto"},
+    "resnet": {"precision": "auto"},
     "mobilenet": {},
     "densenet": {},
     "inception": {},
@@ -33,7 +37,7 @@ FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 """Recipe fields that differ from ``Recipe``'s defaults, per registry family."""
 
-OVERRIDABLE = ("learning_rate", "redirect_fraction", "pad", "jitter", "degrees")
+OVERRIDABLE = ("learning_rate", "redirect_fraction", "pad", "jitter", "degrees", "precision")
 """Keys a backbone's ``recipe:`` mapping in atlas.yml may set."""
 
 
@@ -53,6 +57,7 @@ def recipe_for(
             robustness = replace(robustness, **{key: value})
         else:
             fields[key] = value
+    fields["precision"] = resolve_precision(fields.get("precision", "float32"))
     period = None
     if model is not None and layer_name is not None:
         side = tile_side(receptive_field(model, layer_name), size)

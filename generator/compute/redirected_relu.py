@@ -4,32 +4,58 @@ At the start of filter visualisation most units of a deep layer are below zero, 
 gradient and the image never leaves its grey start: MobileNet-style layers come out flat. Where no gradient
 gets through normally, this ReLU lets through the gradient components that push a unit towards firing (and,
 for ReLU6, back below 6). The forward pass is the ordinary ReLU. Filter visualisation uses it only during its
-first steps, in a compiled step of its own (see ``filters``).
+first steps, switched off by a variable inside the same compiled step (see ``filters``).
 """
 
 from __future__ import annotations
 
 
-def redirected_relu(x, max_value: float | None = None):
-    """ReLU (ReLU6 when ``max_value`` is 6) of ``x`` with the redirected gradient."""
+def redirected_relu(x, max_value: float | None = None, switch=None):
+    """ReLU (ReLU6 when ``max_value`` is 6) of ``x`` with the redirected gradient, while ``switch`` is true.
+
+    ``switch`` is a boolean ``tf.Variable`` (``None``: always on). Read inside the backward pass, it lets one
+    compiled step run redirected for the first steps and plain after, instead of tracing the network twice.
+    """
     import tensorflow as tf
 
     @tf.custom_gradient
     def forward(inputs):
-        outputs = tf.nn.relu(inputs) if max_value is None else tf.clip_by_value(inputs, 0.0, max_value)
+        # The native ReLU and ReLU6 kernels and their gradients: one pass each, where a clip costs two.
+        if max_value is None:
+            outputs = tf.nn.relu(inputs)
+        elif max_value == 6.0:
+            outputs = tf.nn.relu6(inputs)
+        else:
+            outputs = tf.clip_by_value(inputs, 0.0, max_value)
+
+        def ordinary(upstream):
+            if max_value is None:
+                return tf.raw_ops.ReluGrad(gradients=upstream, features=inputs)
+            if max_value == 6.0:
+                return tf.raw_ops.Relu6Grad(gradients=upstream, features=inputs)
+            return tf.where(tf.logical_and(inputs > 0.0, inputs < max_value), upstream, tf.zeros_like(upstream))
+
+        def redirected(upstream):
+            plain = ordinary(upstream)
+            batch = tf.shape(upstream)[0]
+            flowing = tf.reduce_any(tf.not_equal(tf.reshape(plain, [batch, -1]), 0.0), axis=1)
+
+            def pushed():
+                # How far each unit lies outside the ReLU's range: below 0 negative, above the cap positive. The
+                # loss is minimised, so a gradient of the same sign as a nonzero excess (excess * upstream > 0)
+                # pushes the unit back into range and passes; the opposite sign would push it further out.
+                excess = inputs - outputs
+                kept = tf.where(excess * upstream < 0.0, tf.zeros((), upstream.dtype), upstream)
+                shape = tf.concat([[batch], tf.ones([tf.rank(upstream) - 1], tf.int32)], 0)
+                return tf.where(tf.reshape(flowing, shape), plain, kept)
+
+            # Once every image's gradient flows through the plain ReLU, the redirected one is that gradient.
+            return tf.cond(tf.reduce_all(flowing), lambda: plain, pushed)
 
         def backward(upstream):
-            blocked = inputs < 0.0 if max_value is None else tf.logical_or(inputs < 0.0, inputs > max_value)
-            ordinary = tf.where(blocked, tf.zeros_like(upstream), upstream)
-            # Gradients of a loss being minimised: upstream > 0 pushes a unit down, upstream < 0 pushes it up.
-            wrong_way = tf.logical_and(inputs < 0.0, upstream > 0.0)
-            if max_value is not None:
-                wrong_way = tf.logical_or(wrong_way, tf.logical_and(inputs > max_value, upstream < 0.0))
-            redirected = tf.where(wrong_way, tf.zeros_like(upstream), upstream)
-            batch = tf.shape(upstream)[0]
-            flowing = tf.norm(tf.reshape(ordinary, [batch, -1]), axis=1) > 0.0
-            flowing = tf.reshape(flowing, tf.concat([[batch], tf.ones([tf.rank(upstream) - 1], tf.int32)], 0))
-            return tf.where(flowing, ordinary, redirected)
+            if switch is None:
+                return redirected(upstream)
+            return tf.cond(switch, lambda: redirected(upstream), lambda: ordinary(upstream))
 
         return outputs, backward
 
@@ -53,8 +79,8 @@ def relu_kind(layer) -> float | None | bool:
     return False
 
 
-def call_with_redirected_relu():
-    """A ``clone_model`` call function that swaps every layer's final ReLU for ``redirected_relu``.
+def call_with_redirected_relu(switch=None):
+    """A ``clone_model`` call function that swaps every layer's final ReLU for ``redirected_relu`` (on ``switch``).
 
     A functional graph re-runs each layer's ``call`` when executed, so a fused activation (``Conv2D(activation=
     "relu")``) is removed inside a wrapper layer's own ``call``, not just while the clone is being built.
@@ -67,7 +93,7 @@ def call_with_redirected_relu():
             self.max_value = max_value
 
         def call(self, inputs):
-            return redirected_relu(inputs, self.max_value)
+            return redirected_relu(inputs, self.max_value, switch)
 
     class WithoutActivation(keras.layers.Layer):
         def __init__(self, inner, **kwargs):
@@ -89,7 +115,8 @@ def call_with_redirected_relu():
         if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
             pre_activation = args[0]
         else:
-            pre_activation = WithoutActivation(layer, name=f"{layer.name}_linear")(*args, **kwargs)
-        return RedirectedReLU(kind, name=f"{layer.name}_redirected")(pre_activation)
+            pre_activation = WithoutActivation(layer, name=f"{layer.name}_linear", dtype=layer.dtype_policy)(*args, **kwargs)
+        # The wrapped layer's dtype policy: a float32 wrapper in a bfloat16 network would cast back and forth.
+        return RedirectedReLU(kind, name=f"{layer.name}_redirected", dtype=layer.dtype_policy)(pre_activation)
 
     return call

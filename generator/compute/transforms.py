@@ -47,14 +47,22 @@ def network_side(size: int, robustness: Robustness, min_canvas: int = 32, multip
 
 
 def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8):
-    """Pad ``images`` (N, H, W, 3), apply an independent random affine transform to each, crop if asked."""
-    import keras
+    """Pad ``images`` (N, H, W, 3), apply an independent random affine transform to each, crop if asked.
+
+    All three are one resampling: the transform reads the unpadded image, where any pixel outside it is the
+    pad's grey (bilinear sampling treats each out-of-range neighbour as the fill value, exactly as it would
+    treat a grey padding pixel), and writes only the output window. Padding, then slicing the result, cost
+    more than the transform itself once their gradients were counted (``StridedSliceGrad`` is slow on CPUs).
+    """
     import tensorflow as tf
 
-    before, after = canvas_padding(int(images.shape[1]), robustness, min_canvas, multiple)
-    padded = tf.pad(images, [[0, 0], [before, after], [before, after], [0, 0]], constant_values=0.5)
+    size = int(images.shape[1])
+    before, after = canvas_padding(size, robustness, min_canvas, multiple)
+    padded_side = size + before + after
+    side = network_side(size, robustness, min_canvas, multiple)
+    start = (padded_side - side) // 2 if robustness.crop else 0
+    out_side = side if robustness.crop else padded_side
     count = tf.shape(images)[0]
-    size = tf.cast(tf.shape(padded)[1:3], tf.float32)
     key = tf.stack([tf.constant(seed, tf.int64), tf.cast(step, tf.int64)])
     draws = tf.random.stateless_uniform([count, 4], seed=key, minval=-1.0, maxval=1.0)
     low, high = robustness.scale
@@ -63,19 +71,19 @@ def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: i
     shift_x = draws[:, 2] * robustness.jitter
     shift_y = draws[:, 3] * robustness.jitter
     cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
-    centre_y, centre_x = (size[0] - 1) / 2, (size[1] - 1) / 2
-    # Output pixel (x, y) samples input at R^-1 S^-1 (p - c) + c + shift: the inverse map ImageProjectiveTransform wants.
+    centre = (padded_side - 1) / 2
+    # Output pixel o samples the padded canvas at R^-1 S^-1 (o + start - c) + c + shift, which is the image
+    # at that point minus the padding: the inverse map ImageProjectiveTransform wants.
+    offset = start - centre
     transform = tf.stack(
         [
-            cos, sin, centre_x - cos * centre_x - sin * centre_y + shift_x,
-            -sin, cos, centre_y + sin * centre_x - cos * centre_y + shift_y,
+            cos, sin, cos * offset + sin * offset + centre + shift_x - before,
+            -sin, cos, -sin * offset + cos * offset + centre + shift_y - before,
             tf.zeros_like(cos), tf.zeros_like(cos),
         ],
         axis=1,
     )
-    moved = keras.ops.image.affine_transform(padded, transform, interpolation="bilinear", fill_mode="constant", fill_value=0.5)
-    if not robustness.crop:
-        return moved
-    side = network_side(int(images.shape[1]), robustness, min_canvas, multiple)
-    start = (int(padded.shape[1]) - side) // 2
-    return moved[:, start : start + side, start : start + side, :]
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transform, output_shape=tf.constant([out_side, out_side], tf.int32),
+        fill_value=tf.constant(0.5, images.dtype), interpolation="BILINEAR", fill_mode="CONSTANT",
+    )

@@ -38,3 +38,27 @@ def test_an_image_where_gradient_flows_keeps_the_ordinary_gradient():
 def test_relu6_lets_saturated_units_come_back_down():
     _, grad = gradient([[7.0, 8.0]], [[2.0, -2.0]], max_value=6.0)
     np.testing.assert_array_equal(grad, [[2.0, 0.0]])
+
+
+def test_a_relu_capped_elsewhere_than_6_is_redirected_at_its_own_cap():
+    y, grad = gradient([[-1.0, 2.0, 5.0]], [[-1.0, 1.0, 1.0]], max_value=4.0)
+    np.testing.assert_array_equal(y, [[0.0, 2.0, 4.0]])
+    np.testing.assert_array_equal(grad, [[0.0, 1.0, 0.0]])  # a unit flows: the ordinary capped gradient
+
+
+def test_the_switch_turns_redirection_off_inside_one_compiled_function():
+    import tensorflow as tf
+
+    switch = tf.Variable(True)
+    x = tf.constant([[-1.0, -2.0]])
+
+    @tf.function
+    def grad():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(redirected_relu(x, None, switch) * tf.constant([[-3.0, 5.0]]))
+        return tape.gradient(loss, x)
+
+    np.testing.assert_array_equal(grad().numpy(), [[-3.0, 0.0]])
+    switch.assign(False)
+    np.testing.assert_array_equal(grad().numpy(), [[0.0, 0.0]])  # the plain ReLU: silent units pass nothing
