@@ -1,6 +1,6 @@
 """Times the compute engine against reference implementations, in the same run, and prints ratios.
 
-    python benchmarks/run.py [--repeats 3] [--skip-reference] [--atlas] [--json FILE]
+    python benchmarks/run.py [--repeats 3] [--cases mobilenet,vgg16,heatmaps] [--skip-reference] [--atlas] [--json FILE]
 
 Each side runs ``--repeats`` times and the median is reported. tf-keras-vis runs in a subprocess with
 TF_USE_LEGACY_KERAS=1 (see ``reference_tf_keras_vis.py``); it needs the ``bench`` extra and ``tf-keras``
@@ -108,34 +108,43 @@ def run_atlas(config: Path) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip-reference", action="store_true", help="time only our side (no tf-keras-vis)")
-    parser.add_argument("--atlas", action="store_true", help="also build the default atlas cold and warm (minutes)")
-    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
-    args = parser.parse_args()
+def network_floor(model, layer: str, precision: str, repeats: int, steps: int = 50, filters: int = 64, side: int = 64) -> float:
+    """Seconds for ``steps`` compiled forward-and-backward passes of the filter loop's network alone (batch norms
+    folded, no Fourier image, no transform, no optimiser): what no removal of overhead can go below."""
+    import tensorflow as tf
 
-    from generator.tensorflow_import import import_tensorflow_quietly
+    from generator.compute.feed import run_model
+    from generator.compute.filters import filter_loop_network
 
-    tf = import_tensorflow_quietly()
+    network = filter_loop_network(model, layer, precision=precision)
+    images = tf.Variable(tf.random.uniform((filters, side, side, 3)))
+    targets = tf.constant(list(range(filters)))
+
+    @tf.function(autograph=False)
+    def forward_backward():
+        with tf.GradientTape() as tape:
+            activations = tf.cast(run_model(network, images, training=False), tf.float32)
+            loss = -tf.reduce_sum(tf.reduce_mean(tf.gather(activations, targets, axis=3, batch_dims=1), axis=[1, 2]))
+        return tape.gradient(loss, images)
+
+    forward_backward()
+    return steps * median_time(forward_backward, max(repeats, 10))
+
+
+def mobilenet_rows(args) -> list[Row]:
+    """MobileNetV2 block_6_expand: the seed loop, tf-keras-vis, and the network's own floor."""
     import keras
-    import numpy as np
 
-    from generator.compute.filters import truncated_model, visualize_filters
-    from generator.compute.heatmaps import explain
+    from generator.compute.filters import Recipe, truncated_model, visualize_filters
+    from generator.compute.transforms import Robustness
     from seed_loop import visualize_one_filter
 
-    rows: list[Row] = []
-    repeats = args.repeats
-    device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
-
-    # 1. MobileNetV2 block_6_expand: the seed loop and tf-keras-vis.
+    rows, repeats = [], args.repeats
     keras.utils.set_random_seed(0)
     mobilenet = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(64, 64, 3))
-    ours, _ = ours_filters(mobilenet, "block_6_expand", "mobilenet")
+    ours, recipe = ours_filters(mobilenet, "block_6_expand", "mobilenet")
     say("MobileNetV2: ours")
-    ours()  # first run: Keras builds its clones; the median covers the compiled steps' tracing either way
+    ours()  # first run: Keras builds its layers; each timed run still clones, traces and compiles its own step
     ours_s = median_time(ours, repeats)
     say(f"MobileNetV2: ours {ours_s:.1f} s; seed loop")
     extractor = truncated_model(mobilenet, "block_6_expand")
@@ -144,34 +153,43 @@ def main() -> None:
     rows.append(Row("filters, MobileNetV2 block_6_expand, 64 filters, 64 px, 50 steps", "seed loop (one filter, eager)",
                     seed_s, ours_s / 64, "s per filter", 50.0, f"seed loop timed on {seed_filters} filters"))
     say(f"MobileNetV2: seed loop {seed_s:.1f} s per filter; ours with the seed loop's work")
-    from generator.compute.filters import Recipe
-    from generator.compute.transforms import Robustness
-
     bare = Recipe(size=64, steps=50, redirect_fraction=0.0, robustness=Robustness(pad=0, jitter=0, scale=(1.0, 1.0), degrees=0.0))
     bare_run = lambda: visualize_filters(mobilenet, "block_6_expand", list(range(64)), recipe=bare, seed=0)  # noqa: E731
     bare_s = median_time(bare_run, repeats)
     rows.append(Row("same case, our engine doing the seed loop's work", "seed loop (one filter, eager)", seed_s, bare_s / 64,
                     "s per filter", None, "64 px canvas, no transforms, no redirected ReLU: the engine without the recipe"))
+    floor_s = network_floor(mobilenet, "block_6_expand", recipe.precision, repeats)
     if not args.skip_reference:
         mobilenet_reference = reference("mobilenet_v2", repeats)
-        rows.append(Row("same case", "tf-keras-vis ActivationMaximization",
-                        None if mobilenet_reference is None else mobilenet_reference / (64 * 50),
-                        ours_s / (64 * 50), "s per filter-step", 5.0))
+        per_step = None if mobilenet_reference is None else mobilenet_reference / (64 * 50)
+        rows.append(Row("same case", "tf-keras-vis ActivationMaximization", per_step, ours_s / (64 * 50),
+                        "s per filter-step", 5.0))
+        rows.append(Row("same case, the network's forward and backward passes alone (the floor)",
+                        "tf-keras-vis ActivationMaximization", per_step, floor_s / (64 * 50), "s per filter-step", None,
+                        f"{floor_s:.2f} s for 50 passes: no removal of overhead can beat this ratio"))
+    return rows
 
-    # 2. VGG16 block4_conv1: tf-keras-vis, and the share of the machine's peak in the number format used.
+
+def vgg_rows(args) -> list[Row]:
+    """VGG16 block4_conv1: tf-keras-vis, and the share of the machine's peak in the number format used."""
     from dataclasses import replace
 
+    import keras
+
+    from generator.compute.filters import visualize_filters
     from generator.compute.transforms import network_side
 
+    rows, repeats = [], args.repeats
     vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 64, 3))
-    ours, recipe = ours_filters(vgg, "block4_conv1", "plain")
+    _, recipe = ours_filters(vgg, "block4_conv1", "plain")
     canvas = network_side(64, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
     vgg_at = lambda side: keras.applications.VGG16(weights=None, include_top=False, input_shape=(side, side, 3))  # noqa: E731
     flops = filter_flops(vgg_at, "block4_conv1", canvas, 64, 50)
     vgg_reference = None if args.skip_reference else reference("vgg16", repeats)
     precisions = [recipe.precision] + (["float32"] if recipe.precision != "float32" else [])
     for precision in precisions:
-        run = lambda: visualize_filters(vgg, "block4_conv1", list(range(64)), recipe=replace(recipe, precision=precision), seed=0)  # noqa: E731
+        chosen_recipe = replace(recipe, precision=precision)
+        run = lambda: visualize_filters(vgg, "block4_conv1", list(range(64)), recipe=chosen_recipe, seed=0)  # noqa: E731, B023
         say(f"VGG16: ours in {precision}")
         run()
         ours_s = median_time(run, repeats)
@@ -183,23 +201,54 @@ def main() -> None:
                         "tf-keras-vis ActivationMaximization (float32)", vgg_reference, ours_s, "s", 2.5,
                         f"{achieved:.1f} GFLOP/s = {100 * achieved / peak:.0f} % of the {peak:.1f} GFLOP/s {precision} "
                         f"peak (3x3 convolution); canvas {canvas} px"))
+    return rows
 
-    # 3. Heatmaps: every Conv2D layer of MobileNetV2 at 224 px for one image.
+
+def heatmap_rows(args) -> list[Row]:
+    """Heatmaps: every Conv2D layer of MobileNetV2 at 224 px for one image."""
+    import keras
+    import numpy as np
+
+    from generator.compute.heatmaps import explain
+
     keras.utils.set_random_seed(0)
     full = keras.applications.MobileNetV2(weights=None)
     layers = [layer.name for layer in full.layers if type(layer).__name__ == "Conv2D"]
     image = np.random.default_rng(0).uniform(-1, 1, (1, 224, 224, 3)).astype(np.float32)
     say("heatmaps")
     first_s = median_time(lambda: explain(full, image, layers), 1)  # traces the compiled pass
-    ours_s = median_time(lambda: explain(full, image, layers), max(repeats, 5))
-    rows.append(Row(f"heatmaps, MobileNetV2 224 px, 1 image, all {len(layers)} Conv2D layers",
-                    "tf-keras-vis Gradcam once per layer", None if args.skip_reference else reference("gradcam", repeats),
-                    ours_s, "s", 100.0, f"compiled pass; the first call, which traces it, took {first_s:.2f} s"))
+    ours_s = median_time(lambda: explain(full, image, layers), max(args.repeats, 5))
+    return [Row(f"heatmaps, MobileNetV2 224 px, 1 image, all {len(layers)} Conv2D layers",
+                "tf-keras-vis Gradcam once per layer", None if args.skip_reference else reference("gradcam", args.repeats),
+                ours_s, "s", 100.0, f"compiled pass; the first call, which traces it, took {first_s:.2f} s")]
 
+
+CASES = {"mobilenet": mobilenet_rows, "vgg16": vgg_rows, "heatmaps": heatmap_rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from {', '.join(CASES)} (default: all)")
+    parser.add_argument("--skip-reference", action="store_true", help="time only our side (no tf-keras-vis)")
+    parser.add_argument("--atlas", action="store_true", help="also build the default atlas cold and warm (minutes)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = parser.parse_args()
+    unknown = set(args.cases.split(",")) - set(CASES)
+    if unknown:
+        parser.error(f"unknown case {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
+
+    from generator.tensorflow_import import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU ({os.cpu_count()} cores)"
+    rows: list[Row] = []
+    for case in args.cases.split(","):
+        rows += CASES[case](args)
     if args.atlas:
         rows += run_atlas(PROJECT / "atlas.yml")
 
-    print(f"\nKeras Atlas benchmarks on {device}, TensorFlow {tf.__version__}, medians of {repeats} runs\n")
+    print(f"\nKeras Atlas benchmarks on {device}, TensorFlow {tf.__version__}, medians of {args.repeats} runs\n")
     print("| case | reference | reference | ours | unit | ratio | target | met | note |")
     print("| --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- |")
     for row in rows:

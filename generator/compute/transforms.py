@@ -62,6 +62,11 @@ def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: i
     side = network_side(size, robustness, min_canvas, multiple)
     start = (padded_side - side) // 2 if robustness.crop else 0
     out_side = side if robustness.crop else padded_side
+    if robustness.jitter == 0 and robustness.degrees == 0 and tuple(robustness.scale) == (1.0, 1.0):
+        # Nothing moves: the resampling would copy pixels, so only the grey border is added.
+        first = before - start
+        return tf.pad(images, [[0, 0], [first, out_side - size - first], [first, out_side - size - first], [0, 0]],
+                      constant_values=0.5)
     count = tf.shape(images)[0]
     key = tf.stack([tf.constant(seed, tf.int64), tf.cast(step, tf.int64)])
     draws = tf.random.stateless_uniform([count, 4], seed=key, minval=-1.0, maxval=1.0)

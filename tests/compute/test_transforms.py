@@ -47,3 +47,16 @@ def test_without_crop_the_whole_padded_canvas_comes_back():
     moved = random_affine(images, 0, 0, robustness).numpy()
     assert moved.shape[1] == 24 + sum(canvas_padding(24, robustness))
     assert moved[:, 0, 0].min() == pytest.approx(0.5)  # the corner is the pad's grey
+
+
+@pytest.mark.parametrize("crop", [True, False])
+def test_a_transform_that_moves_nothing_only_adds_the_grey_border(crop):
+    import tensorflow as tf
+
+    images = np.random.default_rng(3).uniform(0, 1, (2, 24, 24, 3)).astype(np.float32)
+    still = Robustness(jitter=0, degrees=0.0, scale=(1.0, 1.0), crop=crop)
+    barely = Robustness(jitter=0, degrees=1e-9, scale=(1.0, 1.0), crop=crop)  # goes through the resampling
+    resampled = random_affine(tf.constant(images), 0, 0, barely).numpy()
+    padded = random_affine(tf.constant(images), 0, 0, still).numpy()
+    assert padded.shape == resampled.shape
+    np.testing.assert_allclose(padded, resampled, atol=1e-5)
