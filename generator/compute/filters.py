@@ -65,9 +65,10 @@ def truncated_model(model, layer_name: str):
 def filter_loop_network(model, layer_name: str, *, precision: str = "float32", redirect=None):
     """``model`` cut at ``layer_name`` as the filter loop runs it: same output, less work per step.
 
-    Batch norms after convolutions are folded into them (``folding``); the network computes in ``precision``
-    (``precision``: float32 or bfloat16); with ``redirect``, a boolean variable, every ReLU on the way passes
-    the redirected gradient while it is true (``redirected_relu``), so one compiled step serves the whole run.
+    Batch norms after convolutions are folded into them (``folding``); the network computes in ``precision``,
+    float32 or bfloat16 (see ``precision``), its weights copied; with ``redirect``, a boolean variable, every
+    ReLU on the way passes the redirected gradient while it is true (``redirected_relu``), so one compiled step
+    serves the whole run.
     """
     from generator.compute.folding import folded_convolution, foldable_pairs, graph_nodes
 
@@ -161,10 +162,10 @@ def visualize_filters(
     targets = tf.constant(filter_indices, tf.int32)
     beta1, beta2, epsilon = 0.9, 0.999, 1e-8
 
-    # The redirected ReLU's backward pass costs about half as much again as the network's own, so it runs only
-    # while units still need waking up: a variable switches it off inside the one compiled step.
+    # The redirected ReLU is needed only while units still need waking up, and its backward pass costs more than
+    # the plain one: a variable switches it off inside the one compiled step (tracing a second step cost more).
     redirect_steps = recipe.redirect_steps_for(recipe.steps) if relu_before(model, layer_name) else 0
-    redirect = tf.Variable(redirect_steps > 0, trainable=False) if redirect_steps else None
+    redirect = tf.Variable(True, trainable=False) if redirect_steps else None
     features = filter_loop_network(model, layer_name, precision=recipe.precision, redirect=redirect)
 
     @tf.function(autograph=False)

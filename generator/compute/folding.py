@@ -4,7 +4,7 @@ In inference mode a batch norm is a per-channel affine map, ``gamma * (x - mean)
 Right after a linear convolution it can be multiplied into the kernel and bias once, instead of costing a
 forward and a backward pass over the whole activation tensor at every step of every filter visualisation.
 On MobileNetV2 cut at ``block_6_expand`` (64 images, 64 px) that is 85 ms of network per step down to 70 ms,
-and a third of the tracing time, since half of the layers are gone from the graph.
+and about half the time to trace and compile it, since a third of the layers are gone from the graph.
 
 Only the filter loop uses this: it reads the cut layer's output, which folding leaves as it was (up to float
 rounding). The heatmap pass reads the convolutions' own outputs, which folding would change, so it keeps the
