@@ -41,7 +41,7 @@ class Backbone:
     """Names of the output classes, or None when the model has no classifier."""
     preprocess_fn: Callable[[np.ndarray], np.ndarray]
     """Maps float32 RGB 0..255 images to the model's input scale."""
-    family: str = "plain"
+    family: str = "custom"
     """Architecture family (see the registry); chooses filter-visualisation defaults."""
     min_size: int = 32
     """Smallest input the architecture accepts; filter canvases are padded up to it."""

@@ -88,5 +88,5 @@ def load_model_file(spec: BackboneSpec, *, seed: int = 0):
         provenance=provenance,
         class_names=class_names,
         preprocess_fn=scaling_for(spec.preprocess),
-        family="plain",
+        family="custom",
     )

@@ -83,11 +83,19 @@ def filter_loop_network(model, layer_name: str, *, precision: str = "float32", r
             return folded_convolution(layer, pairs[layer], policy)
         if policy == "float32" or layer in folded_norms:
             return layer
-        copy = type(layer).from_config(dict(layer.get_config(), dtype=policy))
-        if layer.weights:
-            shapes = input_shapes[layer]
-            copy.build(shapes[0] if len(shapes) == 1 else shapes)
-            copy.set_weights(layer.get_weights())
+        try:
+            copy = type(layer).from_config(dict(layer.get_config(), dtype=policy))
+            if layer.weights:
+                shapes = input_shapes[layer]
+                copy.build(shapes[0] if len(shapes) == 1 else shapes)
+                copy.set_weights(layer.get_weights())
+        except Exception as error:  # a custom layer that cannot be rebuilt from its config
+            reason = " ".join(str(error).split())
+            reason = reason if len(reason) <= 160 else reason[:157] + "..."
+            raise AtlasError(
+                f"layer {layer.name!r} ({type(layer).__name__}) cannot be copied to compute in {precision} ({reason}). "
+                f"Set `recipe: {{precision: float32}}` for this backbone in atlas.yml."
+            ) from error
         return copy
 
     relu_call = call_with_redirected_relu(redirect) if redirect is not None else None

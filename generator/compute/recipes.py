@@ -8,6 +8,7 @@ The defaults differ only where the architecture demands it:
 - VGG and ResNet are bound by arithmetic in large convolutions: where the hardware computes bfloat16
   natively, their network runs in it (twice the rate on AVX512-BF16; see ``precision``). Depthwise families are
   bound by memory traffic and were slower in bfloat16 on the CPU, so they stay in float32.
+- A user's model file (``custom``) is an unknown architecture: float32 unless its ``recipe:`` says otherwise.
 - Every family keeps Lucid's transforms and Adam at 0.05; the smallest canvas comes from the registry
   (75 px for Inception).
 
@@ -34,6 +35,7 @@ FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
     "efficientnet": {"redirect_fraction": 0.0},
     "convnext": {"redirect_fraction": 0.0},
     "nasnet": {"canvas_multiple": 32},
+    "custom": {},
 }
 """Recipe fields that differ from ``Recipe``'s defaults, per registry family."""
 

@@ -59,3 +59,23 @@ def test_the_bfloat16_network_computes_in_bfloat16_close_to_float32():
     error = np.abs(output.numpy().astype(np.float32) - expected).max() / np.abs(expected).max()
     assert 0 < error < 0.05  # rounded (bfloat16 keeps 8 bits), but the same network
     assert model.get_layer("conv").compute_dtype == "float32"  # the original model is untouched
+
+
+def test_a_layer_that_cannot_be_copied_to_bfloat16_is_named_with_the_way_out():
+    import keras
+
+    from generator.errors import AtlasError
+
+    class Unrebuildable(keras.layers.Layer):  # its constructor takes a function: Keras cannot write its config
+        def __init__(self, scale, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = scale
+            self.weight = self.add_weight(shape=(1,), initializer="ones")
+
+        def call(self, inputs):
+            return self.scale(inputs * self.weight)
+
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 1, name="conv")(Unrebuildable(lambda x: 2 * x, name="odd")(inputs)))
+    with pytest.raises(AtlasError, match=r"'odd' \(Unrebuildable\).*precision: float32"):
+        filter_loop_network(model, "conv", precision="bfloat16")
