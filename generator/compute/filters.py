@@ -13,6 +13,7 @@ gradient that reaches units which are not firing yet during the first steps.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from collections.abc import Callable
 
 import numpy as np
@@ -62,13 +63,13 @@ def truncated_model(model, layer_name: str):
     return _cut_and_clone(model, layer_name, clone_function=lambda original: original, call_function=None)
 
 
-def filter_loop_network(model, layer_name: str, *, precision: str = "float32", redirect=None):
+def filter_loop_network(model, layer_name: str, *, precision: str = "float32", redirect=False):
     """``model`` cut at ``layer_name`` as the filter loop runs it: same output, less work per step.
 
     Batch norms after convolutions are folded into them (``folding``); the network computes in ``precision``,
-    float32 or bfloat16 (see ``precision``), its weights copied; with ``redirect``, a boolean variable, every
-    ReLU on the way passes the redirected gradient while it is true (``redirected_relu``), so one compiled step
-    serves the whole run.
+    float32 or bfloat16 (see ``precision``), its weights copied. With ``redirect`` every ReLU on the way passes
+    the redirected gradient (``redirected_relu``): ``True`` always, a boolean ``tf.Variable`` while it is true,
+    so that one compiled step can serve a whole run.
     """
     from generator.compute.folding import folded_convolution, foldable_pairs, graph_nodes
 
@@ -98,7 +99,7 @@ def filter_loop_network(model, layer_name: str, *, precision: str = "float32", r
             ) from error
         return copy
 
-    relu_call = call_with_redirected_relu(redirect) if redirect is not None else None
+    relu_call = call_with_redirected_relu(None if redirect is True else redirect) if redirect is not False else None
 
     def call_function(layer, *args, **kwargs):
         if layer in folded_norms:
@@ -170,41 +171,67 @@ def visualize_filters(
     targets = tf.constant(filter_indices, tf.int32)
     beta1, beta2, epsilon = 0.9, 0.999, 1e-8
 
-    # The redirected ReLU is needed only while units still need waking up, and its backward pass costs more than
-    # the plain one: a variable switches it off inside the one compiled step (tracing a second step cost more).
-    redirect_steps = recipe.redirect_steps_for(recipe.steps) if relu_before(model, layer_name) else 0
-    redirect = tf.Variable(True, trainable=False) if redirect_steps else None
-    features = filter_loop_network(model, layer_name, precision=recipe.precision, redirect=redirect)
+    def make_step(features):
+        @tf.function(autograph=False)
+        def step(t):
+            with tf.GradientTape() as tape:
+                images = spectrum_to_rgb(spectrum, size, size, scale)
+                moved = random_affine(images, t, seed, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
+                activations = tf.cast(run_model(features, preprocess(moved * 255.0), training=False), tf.float32)
+                chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
+                loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
+            gradient = tape.gradient(loss, spectrum)
+            # Per image, to unit RMS: an untrained network's gradients (1e-17 in MobileNet) are far below Adam's
+            # epsilon and would leave the image grey; Adam itself is indifferent to a constant scale.
+            rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3, 4], keepdims=True))
+            gradient = gradient / (rms + 1e-30)
+            count_t = tf.cast(t, tf.float32) + 1.0
+            first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
+            second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))
+            corrected = first_moment / (1 - beta1**count_t)
+            spread = tf.sqrt(second_moment / (1 - beta2**count_t)) + epsilon
+            spectrum.assign_sub(recipe.learning_rate * corrected / spread)
 
-    @tf.function(autograph=False)
-    def step(t):
-        with tf.GradientTape() as tape:
-            images = spectrum_to_rgb(spectrum, size, size, scale)
-            moved = random_affine(images, t, seed, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
-            activations = tf.cast(run_model(features, preprocess(moved * 255.0), training=False), tf.float32)
-            chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
-            loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
-        gradient = tape.gradient(loss, spectrum)
-        # Per image, to unit RMS: an untrained network's gradients (1e-17 in MobileNet) are far below Adam's
-        # epsilon and would leave the image grey; Adam itself is indifferent to a constant scale.
-        rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3, 4], keepdims=True))
-        gradient = gradient / (rms + 1e-30)
-        count_t = tf.cast(t, tf.float32) + 1.0
-        first_moment.assign(beta1 * first_moment + (1 - beta1) * gradient)
-        second_moment.assign(beta2 * second_moment + (1 - beta2) * tf.square(gradient))
-        corrected = first_moment / (1 - beta1**count_t)
-        spread = tf.sqrt(second_moment / (1 - beta2**count_t)) + epsilon
-        spectrum.assign_sub(recipe.learning_rate * corrected / spread)
+        return step
 
-    for t in range(recipe.steps):
-        if redirect is not None and t == redirect_steps:
-            redirect.assign(False)
+    for t, step in enumerate(_steps(model, layer_name, recipe, make_step)):
         step(tf.constant(t, tf.int64))
     images = np.clip(np.round(spectrum_to_rgb(spectrum, size, size, scale).numpy() * 255.0), 0, 255).astype(np.uint8)
     if size < recipe.size:  # the Fourier image is periodic: tiling it continues it seamlessly
         repeats = -(-recipe.size // size)
         images = np.tile(images, (1, repeats, repeats, 1))[:, : recipe.size, : recipe.size]
     return images
+
+
+PLAIN_GRAPH_FROM_STEPS = 32
+"""From this many plain steps on, the plain steps get a graph of their own with the native ReLU gradient."""
+
+
+def _steps(model, layer_name: str, recipe: Recipe, make_step):
+    """The compiled step to run at each step: redirected ReLUs first, plain ones after.
+
+    Tracing and compiling dominate short runs (NASNet: 6 s a graph; one ``tf.cond`` per ReLU tripled it), and
+    the redirected ReLU's extra element-wise work dominates long ones (a quarter more per step on MobileNetV2).
+    So a short run traces one graph whose redirection a variable switches off; a run with at least
+    ``PLAIN_GRAPH_FROM_STEPS`` plain steps traces a second, plain graph for them. Both give the same gradients.
+    """
+    import tensorflow as tf
+
+    redirect_steps = recipe.redirect_steps_for(recipe.steps) if relu_before(model, layer_name) else 0
+    plain_steps = recipe.steps - redirect_steps
+    network = partial(filter_loop_network, model, layer_name, precision=recipe.precision)
+    if not redirect_steps:
+        yield from [make_step(network())] * plain_steps
+        return
+    if plain_steps >= PLAIN_GRAPH_FROM_STEPS:
+        yield from [make_step(network(redirect=True))] * redirect_steps
+        yield from [make_step(network())] * plain_steps
+        return
+    switch = tf.Variable(True, trainable=False)
+    step = make_step(network(redirect=switch))
+    yield from [step] * redirect_steps
+    switch.assign(False)
+    yield from [step] * plain_steps
 
 
 def relu_before(model, layer_name: str) -> bool:

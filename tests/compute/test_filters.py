@@ -94,3 +94,15 @@ def test_every_filter_of_a_model_trained_here_is_driven_far_above_its_start():
         dead = after < 0.05 * np.median(after)  # a ReLU unit that training switched off everywhere cannot be driven
         assert dead.sum() <= channels // 4, (layer, after)
         assert np.all((after - before)[~dead] > 2 * np.maximum(np.abs(before[~dead]), 0.05)), (layer, before, after)
+
+
+@pytest.mark.parametrize("steps,graphs", [(8, 1), (64, 2)])
+def test_a_long_run_gives_the_plain_steps_a_graph_of_their_own(tiny_classifier, steps, graphs):
+    from generator.compute.filters import PLAIN_GRAPH_FROM_STEPS, Recipe, _steps
+
+    recipe = Recipe(size=32, steps=steps)
+    assert (steps - recipe.redirect_steps_for(steps) >= PLAIN_GRAPH_FROM_STEPS) == (graphs == 2)
+    made = []
+    sequence = list(_steps(tiny_classifier, "conv_b", recipe, lambda network: made.append(network) or network))
+    assert len(sequence) == steps and len(made) == graphs
+    assert sequence[0] is made[0] and sequence[-1] is made[-1]
