@@ -99,7 +99,10 @@ def _build_imagenet(build, label: str):
     import socket
 
     if _unreachable:
-        raise AtlasError(f"{label}: ImageNet weights not tried, the download site was unreachable earlier ({_unreachable[0]})")
+        raise AtlasError(
+            f"{label}: ImageNet weights not tried: the download site was unreachable earlier in this build, "
+            f"when another backbone fetched {_unreachable[0]}"
+        )
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(30)
     try:
