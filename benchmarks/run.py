@@ -114,7 +114,7 @@ def network_floor(model, layer: str, precision: str, repeats: int, steps: int = 
     import tensorflow as tf
 
     from generator.compute.feed import run_model
-    from generator.compute.filters import filter_loop_network
+    from generator.compute.filters import filter_loop_network, filter_means
 
     network = filter_loop_network(model, layer, precision=precision)
     images = tf.Variable(tf.random.uniform((filters, side, side, 3)))
@@ -123,8 +123,7 @@ def network_floor(model, layer: str, precision: str, repeats: int, steps: int = 
     @tf.function(autograph=False)
     def forward_backward():
         with tf.GradientTape() as tape:
-            activations = tf.cast(run_model(network, images, training=False), tf.float32)
-            loss = -tf.reduce_sum(tf.reduce_mean(tf.gather(activations, targets, axis=3, batch_dims=1), axis=[1, 2]))
+            loss = -tf.reduce_sum(filter_means(run_model(network, images, training=False), targets))
         return tape.gradient(loss, images)
 
     forward_backward()

@@ -77,7 +77,8 @@ def filter_loop_network(model, layer_name: str, *, precision: str = "float32", r
     pairs = foldable_pairs(cut)
     folded_norms = set(pairs.values())
     policy = keras_policy(precision)
-    input_shapes = {node.operation: [tensor.shape for tensor in node.input_tensors] for node in graph_nodes(cut)}
+    if policy != "float32":  # layers are copied to the new policy, and copies are built from their input shapes
+        input_shapes = {node.operation: [tensor.shape for tensor in node.input_tensors] for node in graph_nodes(cut)}
 
     def clone_function(layer):
         if layer in pairs:
@@ -177,9 +178,8 @@ def visualize_filters(
             with tf.GradientTape() as tape:
                 images = spectrum_to_rgb(spectrum, size, size, scale)
                 moved = random_affine(images, t, seed, recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
-                activations = tf.cast(run_model(features, preprocess(moved * 255.0), training=False), tf.float32)
-                chosen = tf.gather(activations, targets, axis=3, batch_dims=1)
-                loss = -tf.reduce_sum(tf.reduce_mean(chosen, axis=[1, 2]))
+                activations = run_model(features, preprocess(moved * 255.0), training=False)
+                loss = -tf.reduce_sum(filter_means(activations, targets))
             gradient = tape.gradient(loss, spectrum)
             # Per image, to unit RMS: an untrained network's gradients (1e-17 in MobileNet) are far below Adam's
             # epsilon and would leave the image grey; Adam itself is indifferent to a constant scale.
@@ -253,5 +253,15 @@ def filter_response(
     preprocess = preprocess or scale_to_unit_range
     features = truncated_model(model, layer_name)
     activations = run_model(features, preprocess(tf.constant(np.asarray(images, np.float32))), training=False)
-    chosen = tf.gather(activations, tf.constant(filter_indices, tf.int32), axis=3, batch_dims=1)
-    return tf.reduce_mean(chosen, axis=[1, 2]).numpy()
+    return filter_means(activations, tf.constant(filter_indices, tf.int32)).numpy()
+
+
+def filter_means(activations, targets):
+    """Mean activation of channel ``targets[i]`` over the space of image ``i``, in float32: what image i drives.
+
+    The filter loop maximises it (one filter per image of a batch) and ``filter_response`` reports it.
+    """
+    import tensorflow as tf
+
+    chosen = tf.gather(tf.cast(activations, tf.float32), targets, axis=3, batch_dims=1)
+    return tf.reduce_mean(chosen, axis=[1, 2])
