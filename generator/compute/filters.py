@@ -23,7 +23,7 @@ from generator.compute.feed import run_model
 from generator.compute.fourier import initial_spectrum, spectrum_scale, spectrum_to_rgb
 from generator.compute.layers import channel_count
 from generator.compute.precision import keras_policy
-from generator.compute.redirected_relu import call_with_redirected_relu, relu_kind
+from generator.compute.redirected_relu import call_with_redirected_relu, silenceable_relus
 from generator.compute.transforms import Robustness, random_affine
 from generator.errors import AtlasError
 
@@ -67,9 +67,9 @@ def filter_loop_network(model, layer_name: str, *, precision: str = "float32", r
     """``model`` cut at ``layer_name`` as the filter loop runs it: same output, less work per step.
 
     Batch norms after convolutions are folded into them (``folding``); the network computes in ``precision``,
-    float32 or bfloat16 (see ``precision``), its weights copied. With ``redirect`` every ReLU on the way passes
-    the redirected gradient (``redirected_relu``): ``True`` always, a boolean ``tf.Variable`` while it is true,
-    so that one compiled step can serve a whole run.
+    float32 or bfloat16 (see ``precision``), its weights copied. With ``redirect`` the ReLUs that can fall
+    silent (``silenceable_relus``) pass the redirected gradient: ``True`` always, a boolean ``tf.Variable``
+    while it is true, so that one compiled step can serve a whole run.
     """
     from generator.compute.folding import folded_convolution, foldable_pairs, graph_nodes
 
@@ -100,7 +100,9 @@ def filter_loop_network(model, layer_name: str, *, precision: str = "float32", r
             ) from error
         return copy
 
-    relu_call = call_with_redirected_relu(None if redirect is True else redirect) if redirect is not False else None
+    relu_call = None
+    if redirect is not False:
+        relu_call = call_with_redirected_relu(silenceable_relus(model, layer_name), None if redirect is True else redirect)
 
     def call_function(layer, *args, **kwargs):
         if layer in folded_norms:
@@ -211,13 +213,15 @@ def _steps(model, layer_name: str, recipe: Recipe, make_step):
     """The compiled step to run at each step: redirected ReLUs first, plain ones after.
 
     Tracing and compiling dominate short runs (NASNet: 6 s a graph; one ``tf.cond`` per ReLU tripled it), and
-    the redirected ReLU's extra element-wise work dominates long ones (a quarter more per step on MobileNetV2).
-    So a short run traces one graph whose redirection a variable switches off; a run with at least
+    the redirected ReLU's element-wise work, done even while switched off, adds up over long ones (it grows
+    with the cut layer's output: 2 % of a step on VGG16 at ``block4_conv1``, more near the input). So a short
+    run traces one graph whose redirection a variable switches off; a run with at least
     ``PLAIN_GRAPH_FROM_STEPS`` plain steps traces a second, plain graph for them. Both give the same gradients.
+    A layer that no ReLU can silence (``silenceable_relus``) gets plain steps only, in one graph.
     """
     import tensorflow as tf
 
-    redirect_steps = recipe.redirect_steps_for(recipe.steps) if relu_before(model, layer_name) else 0
+    redirect_steps = recipe.redirect_steps_for(recipe.steps) if silenceable_relus(model, layer_name) else 0
     plain_steps = recipe.steps - redirect_steps
     network = partial(filter_loop_network, model, layer_name, precision=recipe.precision)
     if not redirect_steps:
@@ -232,16 +236,6 @@ def _steps(model, layer_name: str, recipe: Recipe, make_step):
     yield from [step] * redirect_steps
     switch.assign(False)
     yield from [step] * plain_steps
-
-
-def relu_before(model, layer_name: str) -> bool:
-    """Whether any layer up to ``layer_name`` applies a ReLU (else a redirected step would change nothing)."""
-    for layer in model.layers:
-        if relu_kind(layer) is not False:
-            return True
-        if layer.name == layer_name:
-            return False
-    return False
 
 
 def filter_response(

@@ -13,7 +13,8 @@ The defaults differ only where the architecture demands it:
   (75 px for Inception).
 
 Per layer, a unit that sees few pixels gets a small periodic image that is tiled (``receptive_field``); and a
-network cut at a layer with no ReLU before it gets no redirected step whatever the family (``filters``).
+network cut at a layer that no ReLU can silence gets no redirected step whatever the family
+(``redirected_relu.silenceable_relus``).
 """
 
 from __future__ import annotations

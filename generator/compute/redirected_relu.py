@@ -6,6 +6,16 @@ gets through normally, this ReLU lets through the gradient components that push 
 for ReLU6, back below 6). The forward pass is the ordinary ReLU. Filter visualisation uses it only during its
 first steps: switched off by a variable inside the same compiled step in short runs, or in a graph of its
 own in long ones (see ``filters``).
+
+Only the ReLUs that can fall silent get it (``silenceable_relus``). The gradient of a filter's mean starts in
+that one channel; a ReLU it reaches before any layer mixes channels sees it in that channel alone, and falls
+silent for an image whenever that channel is dead there. Once a convolution has spread it over every channel
+below, a ReLU is silent only if every one of its units is. Measured over 24 steps at 20 layers of VGG16
+(trained and untrained), MobileNet (untrained) and MobileNetV2 (untrained, and trained on dog breeds),
+silence occurred at the cut layer's own ReLU only, never below a mixing layer; and the filter images of five
+of those layers, at 24 and 50 steps, came out byte-identical to those with every ReLU redirected. The cost
+is a small part of what it was: on VGG16 cut at ``block4_conv1``, 2 million redirected units a step instead
+of 66 million; MobileNetV2 cut at a linear convolution has none, so no redirected step at all.
 """
 
 from __future__ import annotations
@@ -29,25 +39,33 @@ def redirected_relu(x, max_value: float | None = None, switch=None):
         else:
             outputs = tf.clip_by_value(inputs, 0.0, max_value)
 
+        # Only the outputs are read: with the pre-activation kept for the backward pass, a convolution, its bias
+        # and its ReLU could not fuse into one kernel in the forward pass (a separate ReLU pass, on VGG16 a tenth
+        # of a step). Inside the range the outputs tell the same as the inputs; at the bounds they tell which
+        # bound a unit is held at.
         def ordinary(upstream):
             if max_value is None:
-                return tf.raw_ops.ReluGrad(gradients=upstream, features=inputs)
+                return tf.raw_ops.ReluGrad(gradients=upstream, features=outputs)
             if max_value == 6.0:
-                return tf.raw_ops.Relu6Grad(gradients=upstream, features=inputs)
-            return tf.where(tf.logical_and(inputs > 0.0, inputs < max_value), upstream, tf.zeros_like(upstream))
+                return tf.raw_ops.Relu6Grad(gradients=upstream, features=outputs)
+            return tf.where(tf.logical_and(outputs > 0.0, outputs < max_value), upstream, tf.zeros_like(upstream))
 
         def backward(upstream):
             plain = ordinary(upstream)
             batch = tf.shape(upstream)[0]
             per_image = tf.concat([[batch], tf.ones([tf.rank(upstream) - 1], tf.int32)], 0)
-            keep_plain = tf.reduce_any(tf.not_equal(tf.reshape(plain, [batch, -1]), 0.0), axis=1)
+            flat = tf.reshape(plain, [batch, -1])
+            zero = tf.zeros((), upstream.dtype)
+            keep_plain = tf.logical_or(tf.reduce_max(flat, axis=1) > zero, tf.reduce_min(flat, axis=1) < zero)
             if switch is not None:
                 keep_plain = tf.logical_or(keep_plain, tf.logical_not(switch))
-            # How far each unit lies outside the ReLU's range: below 0 negative, above the cap positive. The
-            # loss is minimised, so a gradient of the same sign as a nonzero excess (excess * upstream > 0)
-            # pushes the unit back into range and passes; the opposite sign would push it further out.
-            excess = inputs - outputs
-            pushed = tf.where(excess * upstream < 0.0, tf.zeros((), upstream.dtype), upstream)
+            # An image is redirected only where no gradient flows, so its upstream gradient is zero at every unit
+            # inside the range, and only units held at a bound carry any. The loss is minimised: a negative
+            # gradient raises a unit, so at 0 only negative components pass (they wake the unit), and at the
+            # cap only positive ones (they bring it back down).
+            pushed = tf.minimum(upstream, zero)
+            if max_value is not None:
+                pushed = tf.where(outputs > max_value / 2, tf.maximum(upstream, zero), pushed)
             # No tf.cond: a conditional per ReLU made NASNet's step take 18 s to trace and compile, against 8 s
             # with these few element-wise operations, which cost less than that over a short run.
             return tf.where(tf.reshape(keep_plain, per_image), plain, pushed)
@@ -74,8 +92,9 @@ def relu_kind(layer) -> float | None | bool:
     return False
 
 
-def call_with_redirected_relu(switch=None):
-    """A ``clone_model`` call function that swaps every layer's final ReLU for ``redirected_relu`` (on ``switch``).
+def call_with_redirected_relu(names: frozenset[str], switch=None):
+    """A ``clone_model`` call function that swaps the final ReLU of the layers named in ``names`` for
+    ``redirected_relu`` (on ``switch``).
 
     A functional graph re-runs each layer's ``call`` when executed, so a fused activation (``Conv2D(activation=
     "relu")``) is removed inside a wrapper layer's own ``call``, not just while the clone is being built.
@@ -105,7 +124,7 @@ def call_with_redirected_relu(switch=None):
 
     def call(layer, *args, **kwargs):
         kind = relu_kind(layer)
-        if kind is False:
+        if kind is False or layer.name not in names:
             return layer(*args, **kwargs)
         if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
             pre_activation = args[0]
@@ -115,3 +134,41 @@ def call_with_redirected_relu(switch=None):
         return RedirectedReLU(kind, name=f"{layer.name}_redirected", dtype=layer.dtype_policy)(pre_activation)
 
     return call
+
+
+def silenceable_relus(model, layer_name: str) -> frozenset[str]:
+    """Names of the layers whose final ReLU ``model``'s layer ``layer_name`` reads without any layer mixing
+    channels in between (the layer itself included, if it ends in a ReLU): the ReLUs that can fall silent.
+
+    The walk goes from the layer towards the input and stops at layers that mix channels (convolutions other
+    than depthwise, dense layers). A layer of any other kind, a user's own included, is walked through: a
+    ReLU redirected needlessly costs time, one left out could leave an image grey.
+    """
+    import keras
+
+    from generator.compute.folding import graph_nodes
+
+    layers = keras.layers
+    mixing = (
+        layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.Conv1DTranspose, layers.Conv2DTranspose,
+        layers.Conv3DTranspose, layers.SeparableConv1D, layers.SeparableConv2D, layers.Dense, layers.EinsumDense,
+    )
+    try:
+        target = model.get_layer(layer_name)
+    except ValueError:
+        return frozenset()
+    nodes = graph_nodes(keras.Model(model.inputs, target.output))
+    producer = {id(tensor): node for node in nodes for tensor in node.outputs}
+    names: set[str] = set()
+    pending, seen = [producer[id(target.output)]], set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        layer = node.operation
+        if relu_kind(layer) is not False:
+            names.add(layer.name)
+        if not isinstance(layer, mixing):
+            pending.extend(producer[id(tensor)] for tensor in node.input_tensors if id(tensor) in producer)
+    return frozenset(names)

@@ -5,7 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from generator.compute.filters import relu_before, visualize_filters
+from generator.compute.filters import visualize_filters
+from generator.compute.redirected_relu import silenceable_relus
 from generator.compute.receptive_field import receptive_field, tile_side
 from generator.compute.recipes import recipe_for
 from generator.config import AtlasConfig, recipe_overrides
@@ -67,7 +68,7 @@ def test_a_network_without_relu_gets_no_redirected_step():
     x = keras.layers.Conv2D(4, 3, activation="swish", name="swish_conv")(inputs)
     x = keras.layers.Conv2D(4, 3, activation="relu", name="relu_conv")(x)
     model = keras.Model(inputs, x)
-    assert not relu_before(model, "swish_conv") and relu_before(model, "relu_conv")
+    assert silenceable_relus(model, "swish_conv") == frozenset() and silenceable_relus(model, "relu_conv") == {"relu_conv"}
 
 
 def test_the_config_overrides_family_defaults_per_backbone():

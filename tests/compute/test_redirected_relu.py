@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from generator.compute.redirected_relu import redirected_relu
+from generator.compute.redirected_relu import redirected_relu, silenceable_relus
 
 
 def gradient(x, upstream, max_value=None):
@@ -62,3 +62,26 @@ def test_the_switch_turns_redirection_off_inside_one_compiled_function():
     np.testing.assert_array_equal(grad().numpy(), [[-3.0, 0.0]])
     switch.assign(False)
     np.testing.assert_array_equal(grad().numpy(), [[0.0, 0.0]])  # the plain ReLU: silent units pass nothing
+
+
+def test_only_relus_reached_before_channels_mix_are_redirected():
+    import keras
+
+    layers = keras.layers
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(8, 3, activation="relu", name="first")(inputs)
+    x = layers.Conv2D(8, 1, name="mixing")(x)
+    x = layers.BatchNormalization(name="norm")(x)
+    skip = layers.ReLU(6.0, name="relu6")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", name="depthwise")(skip)
+    x = layers.MaxPooling2D(1, name="pool")(x)
+    x = layers.Add(name="add")([x, skip])
+    x = layers.Activation("relu", name="act")(x)
+    x = layers.Conv2D(4, 1, activation="relu", name="head")(x)
+    model = keras.Model(inputs, x)
+    # The gradient of one channel of "act" stays one channel back through the add, pooling, depthwise
+    # convolution and norm, down to the 1x1 convolution that mixes channels: "first" is never silent alone.
+    assert silenceable_relus(model, "act") == {"act", "relu6"}
+    assert silenceable_relus(model, "head") == {"head"}  # its own ReLU, then its kernel mixes
+    assert silenceable_relus(model, "depthwise") == {"relu6"}
+    assert silenceable_relus(model, "mixing") == frozenset()
