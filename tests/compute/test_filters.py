@@ -106,3 +106,30 @@ def test_a_long_run_gives_the_plain_steps_a_graph_of_their_own(tiny_classifier, 
     sequence = list(_steps(tiny_classifier, "conv_b", recipe, lambda network: made.append(network) or network))
     assert len(sequence) == steps and len(made) == graphs
     assert sequence[0] is made[0] and sequence[-1] is made[-1]
+
+
+def test_a_filter_dead_at_the_grey_start_is_pushed_towards_firing_by_the_redirected_relu():
+    """The cut layer's own ReLU is redirected (its kernel mixes channels, so nothing below it is): a filter whose
+    bias holds it below zero on the grey start gets a gradient that raises it; without redirected steps its
+    image never moves."""
+    import keras
+
+    from generator.compute.filters import Recipe, scale_to_unit_range
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="first")(inputs)
+    x = keras.layers.Conv2D(2, 3, padding="same", name="dead", bias_initializer=keras.initializers.Constant(-1.0))(x)
+    pre_activation = keras.Model(inputs, x)
+    model = keras.Model(inputs, keras.layers.ReLU(name="dead_relu")(x))
+
+    def highest(images):  # the filter's largest pre-activation on its own image
+        values = pre_activation(scale_to_unit_range(images.astype(np.float32))).numpy()
+        return np.array([values[i, ..., i].max() for i in range(2)])
+
+    start = visualize_filters(model, "dead_relu", [0, 1], size=32, steps=0, seed=0)
+    assert np.all(highest(start) < -0.9)
+    plain = visualize_filters(model, "dead_relu", [0, 1], recipe=Recipe(size=32, steps=24, redirect_fraction=0.0), seed=0)
+    redirected = visualize_filters(model, "dead_relu", [0, 1], recipe=Recipe(size=32, steps=24, redirect_fraction=0.5), seed=0)
+    assert plain.tobytes() == start.tobytes()
+    assert np.all(highest(redirected) - highest(start) > 0.03), (highest(start), highest(redirected))
