@@ -159,8 +159,8 @@ def silenceable_relus(model, layer_name: str) -> frozenset[str]:
         target = model.get_layer(layer_name)
     except ValueError:
         return frozenset()
-    nodes = graph_nodes(keras.Model(model.inputs, target.output))
-    producer = {id(tensor): node for node in nodes for tensor in node.outputs}
+    # The walk only goes towards the input, so the whole model's graph serves: no cut model is needed.
+    producer = {id(tensor): node for node in graph_nodes(model) for tensor in node.outputs}
     names: set[str] = set()
     pending, seen = [producer[id(target.output)]], set()
     while pending:
