@@ -47,3 +47,36 @@ def test_cached_images_are_not_recomputed_and_redo_recomputes(tiny_classifier, s
     redo_first = Compute(config, cache, redo=lambda path: path == f"tiny/images/{images[0].id}")
     analyse_images(backbone, ["conv_b"], images, redo_first, lambda: batches.append(3))
     assert batches == [1, 3]
+
+
+def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_class(tmp_path):
+    """The build analyses photos four at a time: photo 1's maps must explain photo 1's class, not photo 0's."""
+    from generator.images import SourceImage
+    from tests.compute.test_heatmaps import corner_model
+
+    model = corner_model()
+
+    def photo(name: str, channel: int, rows: slice, columns: slice) -> SourceImage:
+        pixels = np.zeros((16, 16, 3), np.uint8)
+        pixels[rows, columns, channel] = 255
+        return SourceImage(id=name, path=tmp_path / f"{name}.png", sha256=name * 8, pixels=pixels)
+
+    images = [
+        photo("red-top-left", 0, slice(0, 4), slice(0, 4)),
+        photo("green-bottom-right", 1, slice(12, 16), slice(12, 16)),
+        photo("green-top-right", 1, slice(0, 4), slice(12, 16)),
+    ]
+    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path), cam=["gradcam", "layercam"])
+    backbone = Backbone(
+        name="corner", title="corner", model=model, input_shape=(16, 16, 3), class_names=("red", "green"),
+        provenance=Provenance(kind="random", summary="test", trained=False, source="hand-set", sha256="0" * 64),
+        preprocess_fn=lambda x: x / 255.0,
+    )
+    results = analyse_images(backbone, ["colour"], images, Compute(config, Cache(tmp_path / "cache")), lambda: None)
+    for image, expected_class in zip(images, [0, 1, 1], strict=True):
+        arrays = results[image.id]
+        assert int(arrays["class_index"]) == expected_class, image.id
+        hot = image.pixels.max(axis=-1) > 0
+        for method in ("gradcam", "layercam"):
+            heatmap = arrays[f"cam/{method}/colour"]
+            np.testing.assert_allclose(heatmap, hot.astype(np.float32), atol=1e-6, err_msg=f"{image.id} {method}")

@@ -32,7 +32,11 @@ def test_explains_the_top1_class_not_the_layer_channel_count():
 
 
 def corner_model():
-    """1x1 conv copying red and green into two channels -> GAP -> Dense: class 0 = red, class 1 = green."""
+    """1x1 conv copying red and green into two channels -> GAP -> Dense: class 0 = red, class 1 = green.
+
+    Each class counts the other colour against it (weight -5): a map that took absolute channel weights, or
+    explained one class for the whole batch, lights up the wrong square.
+    """
     import keras
 
     inputs = keras.Input((16, 16, 3))
@@ -41,24 +45,110 @@ def corner_model():
     outputs = keras.layers.Dense(2, activation="softmax", name="predictions")(pooled)
     model = keras.Model(inputs, outputs)
     model.get_layer("colour").set_weights([np.array([[[[1, 0], [0, 1], [0, 0]]]], np.float32)])
-    model.get_layer("predictions").set_weights([np.eye(2, dtype=np.float32) * 10, np.zeros(2, np.float32)])
+    model.get_layer("predictions").set_weights([np.array([[10, -5], [-5, 10]], np.float32), np.zeros(2, np.float32)])
     return model
 
 
-@pytest.mark.parametrize("method", ["gradcam", "gradcam++", "layercam", "hirescam"])
+ALL_METHODS = ("gradcam", "gradcam++", "layercam", "hirescam")
+
+
+def square(image: np.ndarray, rows: slice, columns: slice, channel: int, value: float) -> np.ndarray:
+    image[rows, columns, channel] = value
+    return image
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
 @pytest.mark.parametrize("corner", [(slice(0, 4), slice(0, 4)), (slice(12, 16), slice(12, 16)), (slice(0, 4), slice(12, 16))])
-def test_evidence_in_one_corner_gives_a_heatmap_that_peaks_there(corner, method):
+def test_evidence_in_one_corner_gives_a_heatmap_that_peaks_there_and_nowhere_else(corner, method):
     model = corner_model()
-    image = np.zeros((1, 16, 16, 3), np.float32)
-    image[0, corner[0], corner[1], 0] = 1.0  # red square: evidence for class 0
-    image[0, 6:10, 6:10, 1] = 0.2  # a fainter green square in the middle: evidence for the other class
-    explanation = explain(model, image, ["colour"], methods=("gradcam", "gradcam++", "layercam", "hirescam"))
+    image = square(np.zeros((16, 16, 3), np.float32), *corner, 0, 1.0)  # red square: evidence for class 0
+    image = square(image, slice(6, 10), slice(6, 10), 1, 0.2)  # a fainter green square: evidence against it
+    explanation = explain(model, image[None], ["colour"], methods=ALL_METHODS)
     assert explanation.class_indices[0] == 0
     heatmap = explanation.cams[method]["colour"][0]
-    peak = np.unravel_index(np.argmax(heatmap), heatmap.shape)
-    assert corner[0].start <= peak[0] < corner[0].stop and corner[1].start <= peak[1] < corner[1].stop
-    inside = heatmap[corner].mean()
-    assert inside == pytest.approx(1.0) and heatmap.sum() == pytest.approx(inside * 16)
+    expected = np.zeros((16, 16), np.float32)
+    expected[corner] = 1.0  # the green square counts against class 0: zero, not lit
+    np.testing.assert_allclose(heatmap, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_a_batch_whose_photos_have_different_top1_classes_explains_each_photos_own_class(method):
+    model = corner_model()
+    red_top_left = square(np.zeros((16, 16, 3), np.float32), slice(0, 4), slice(0, 4), 0, 1.0)
+    green_bottom_right = square(np.zeros((16, 16, 3), np.float32), slice(12, 16), slice(12, 16), 1, 1.0)
+    both = square(red_top_left.copy(), slice(12, 16), slice(12, 16), 1, 0.5)  # red wins; the green square is against it
+    batch = np.stack([red_top_left, green_bottom_right, both])
+    explanation = explain(model, batch, ["colour"], methods=ALL_METHODS)
+    assert explanation.class_indices.tolist() == [0, 1, 0]
+    maps = explanation.cams[method]["colour"]
+    for index, (rows, columns) in enumerate([(slice(0, 4), slice(0, 4)), (slice(12, 16), slice(12, 16)), (slice(0, 4), slice(0, 4))]):
+        expected = np.zeros((16, 16), np.float32)
+        expected[rows, columns] = 1.0
+        np.testing.assert_allclose(maps[index], expected, atol=1e-6, err_msg=f"photo {index}")
+
+
+def linear_head_model(seed: int = 3):
+    """Input 6x8x3 -> 1x1 conv 'features' (4 channels, ReLU) -> GAP -> Dense(3, softmax), weights of both signs.
+
+    The explained score is S_c = sum_k W[k, c] * mean(A_k) + b_c, so dS_c/dA[i, j, k] = W[k, c] / (h * w) at
+    every position: each method's map has a closed form in A and W (see ``expected_map``).
+    """
+    import keras
+
+    rng = np.random.default_rng(seed)
+    inputs = keras.Input((6, 8, 3))
+    features = keras.layers.Conv2D(4, 1, activation="relu", name="features")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="predictions")(pooled))
+    model.get_layer("features").set_weights([rng.normal(size=(1, 1, 3, 4)).astype(np.float32), rng.normal(size=4).astype(np.float32) * 0.1])
+    # Small enough that no class saturates (probabilities 0.35 to 0.99 here): the softmax's gradient then differs
+    # from the score's in direction, not only in scale.
+    dense = 0.15 * np.array([[2.0, -1.5, 0.5], [-1.0, 2.5, -2.0], [1.5, 0.5, -1.0], [-0.5, -1.0, 2.0]], np.float32)
+    model.get_layer("predictions").set_weights([dense, np.array([0.1, -0.2, 0.3], np.float32)])
+    return model
+
+
+def expected_map(method: str, activations: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The method's map for one image from its activations A (h, w, C) and the class' dense weights W (C,)."""
+    area = activations.shape[0] * activations.shape[1]
+    gradient = weights / area  # the same at every position
+    if method in ("gradcam", "hirescam"):  # the mean gradient is the gradient itself here
+        raw = activations @ gradient
+    elif method == "layercam":
+        raw = activations @ np.maximum(gradient, 0.0)
+    else:  # Grad-CAM++: alpha = g^2 / (2 g^2 + sum(A) g^3), summed over the h*w positions
+        denominator = 2 * gradient**2 + activations.sum(axis=(0, 1)) * gradient**3
+        alpha = np.where(denominator != 0, gradient**2 / np.where(denominator != 0, denominator, 1), 0.0)
+        raw = activations @ (area * alpha * np.maximum(gradient, 0.0))
+    raw = np.maximum(raw, 0.0)
+    return raw / raw.max() if raw.max() > 0 else raw
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_each_method_matches_its_closed_form_on_a_linear_head_with_weights_of_both_signs(method):
+    """Explains the pre-softmax score: the gradient of the softmax probability would subtract the other classes'
+    weights and change every map here; absolute weights would light up the evidence against the class."""
+    import keras
+
+    model = linear_head_model()
+    rng = np.random.default_rng(4)
+    images = (rng.uniform(-1, 1, (5, 6, 8, 3)) + rng.normal(size=(5, 1, 1, 3)) * 1.5).astype(np.float32)
+    activations = keras.Model(model.inputs, model.get_layer("features").output)(images).numpy().astype(np.float64)
+    dense, bias = (value.astype(np.float64) for value in model.get_layer("predictions").get_weights())
+    logits = activations.mean(axis=(1, 2)) @ dense + bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    explanation = explain(model, images, ["features"], methods=ALL_METHODS)
+    assert explanation.class_indices.tolist() == [1, 0, 2, 1, 1]  # the batch explains all three classes
+    np.testing.assert_array_equal(explanation.class_indices, logits.argmax(axis=1))
+    np.testing.assert_allclose(explanation.probabilities, probabilities.max(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(explanation.probabilities_all, probabilities, rtol=1e-5, atol=1e-7)
+    for index, explained in enumerate(explanation.class_indices):
+        expected = expected_map(method, activations[index], dense[:, explained])
+        np.testing.assert_allclose(explanation.cams[method]["features"][index], expected, atol=2e-5, err_msg=f"image {index}")
+    forced = explain(model, images, ["features"], class_index=1, methods=(method,)).cams[method]["features"]
+    for index in range(len(images)):
+        np.testing.assert_allclose(forced[index], expected_map(method, activations[index], dense[:, 1]), atol=2e-5)
 
 
 def test_all_layers_come_from_one_gradient_call(monkeypatch):

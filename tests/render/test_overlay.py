@@ -32,3 +32,27 @@ def test_alpha_zero_is_the_photo_and_bad_inputs_are_refused():
         overlay(photo.astype(np.float32), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="alpha"):
         overlay(photo, np.zeros((2, 2)), alpha=1.5)
+
+
+@pytest.mark.parametrize("hot_corner", ["top-left", "top-right", "bottom-left", "bottom-right"])
+@pytest.mark.parametrize("map_shape", [(4, 6), (5, 5)])
+def test_a_maps_hot_corner_lands_in_the_same_corner_of_a_non_square_photo(hot_corner, map_shape):
+    """A transposed or flipped map would light another corner (the square map catches a transpose that keeps its shape)."""
+    heatmap = np.zeros(map_shape, np.float32)
+    rows, columns = map_shape
+    row = 0 if hot_corner.startswith("top") else rows - 1
+    column = 0 if hot_corner.endswith("left") else columns - 1
+    if map_shape[0] == map_shape[1]:
+        heatmap[row, :] = 0.5  # an edge next to the corner, so that a transpose of the square map is not itself
+    heatmap[row, column] = 1.0
+    grey = np.full((40, 60, 3), 128, np.uint8)
+    blended = overlay(grey, heatmap, alpha=1.0).astype(float)
+    redness = blended[..., 0] - blended[..., 2]  # jet: red where the map is 1, blue where it is 0
+    corners = {
+        "top-left": redness[:8, :8], "top-right": redness[:8, -8:],
+        "bottom-left": redness[-8:, :8], "bottom-right": redness[-8:, -8:],
+    }
+    assert max(corners, key=lambda name: corners[name].mean()) == hot_corner
+    if map_shape[0] == map_shape[1]:  # the half-hot edge runs along the photo's top or bottom, not down its side
+        edge_row, edge_column = (0 if row == 0 else 39), (0 if column == 0 else 59)
+        assert blended[edge_row, 30, 1] > blended[20, edge_column, 1] + 100
