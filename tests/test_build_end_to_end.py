@@ -22,7 +22,7 @@ title: Tiny atlas
 weights: random
 backbones:
   - {{name: mobilenet, alpha: 0.25}}
-  - {{name: my_tiny_net, path: tiny.keras, classes: classes.txt, preprocess: tf}}
+  - {{name: my_tiny_net, path: tiny.keras, classes: classes.txt, preprocess: tf, recipe: {{precision: bfloat16}}}}
 images:
   - {PROJECT_ROOT / 'data/pets-sample/cat_chelsea.jpg'}
   - {PROJECT_ROOT / 'data/pets-sample/dog_german_shepherd.jpg'}
@@ -117,6 +117,15 @@ def test_photo_and_comparison_pages_show_every_network(tiny_atlas):
     assert layer.startswith("---\nsearch:\n  exclude: true")
 
 
+def test_a_backbone_whose_recipe_computes_in_bfloat16_says_so_on_its_layer_pages(tiny_atlas):
+    """my_tiny_net (two 3x3 convolutions with ReLUs, VGG's shape) is drawn in bfloat16; MobileNet keeps float32."""
+    generated = tiny_atlas / "docs" / "atlas"
+    for layer in ("conv-a", "conv-b"):
+        text = " ".join((generated / "my_tiny_net" / "layers" / layer / "index.md").read_text().split())
+        assert "seed 0, the network computed in bfloat16;" in text
+    assert "computed in" not in (generated / "mobilenet-alpha0_25" / "layers" / "conv1" / "index.md").read_text()
+
+
 def test_removing_a_backbone_prunes_only_its_generated_files(tiny_atlas, tmp_path):
     config = (tiny_atlas / "atlas.yml").read_text().replace("  - {name: mobilenet, alpha: 0.25}\n", "")
     (tiny_atlas / "smaller.yml").write_text(config)
@@ -128,4 +137,3 @@ def test_removing_a_backbone_prunes_only_its_generated_files(tiny_atlas, tmp_pat
     assert not (tiny_atlas / "docs" / "atlas" / "mobilenet-alpha0_25").exists()
     assert (tiny_atlas / "docs" / "index.md").is_file() and (tiny_atlas / "docs" / "stylesheets" / "atlas.css").is_file()
     assert not (tiny_atlas / "site" / "atlas" / "mobilenet-alpha0_25").exists()
-

@@ -27,13 +27,26 @@ def native_bfloat16() -> bool:
 
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
-        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
-        return tuple(capability) >= (8, 0)
+        return gpu_has_native_bfloat16(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0)))
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        return cpu_has_native_bfloat16(Path("/proc/cpuinfo").read_text())
     except OSError:
         return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def gpu_has_native_bfloat16(compute_capability: tuple[int, int]) -> bool:
+    """Ampere (8.0) and newer have bfloat16 tensor cores; older cards emulate it, slower than float32."""
+    return tuple(compute_capability) >= (8, 0)
+
+
+def cpu_has_native_bfloat16(cpuinfo: str) -> bool:
+    """Whether a ``/proc/cpuinfo`` text lists AVX512-BF16 or AMX-BF16 among a processor's flags."""
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            flags.update(value.split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def resolve_precision(precision: str) -> str:

@@ -5,7 +5,7 @@ import pytest
 
 from generator.backbones import load_spec
 from generator.compute.activations import layer_activations
-from generator.compute.filters import visualize_filters
+from generator.compute.filters import filter_response, visualize_filters
 from generator.compute.heatmaps import explain
 from generator.compute.layers import select_layers
 from generator.config import BackboneSpec
@@ -30,14 +30,32 @@ def save(model, path):
 
 def test_a_nested_backbone_is_flattened_so_inner_layers_are_drawn(tmp_path):
     original = transfer_model()
+    head = original.get_layer("pets")
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel * 1e10, bias])  # the untrained base outputs about 1e-10: without this all classes tie
     backbone = load_spec(BackboneSpec(name="pets_net", path=save(original, tmp_path / "pets.keras"), preprocess="tf"), "auto")
     layers = select_layers(backbone.model, 3)
     assert layers[0] == "Conv1" and "block_16_project" in select_layers(backbone.model, "all")
     images = np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32)
     np.testing.assert_allclose(backbone.model.predict(images, verbose=0), original.predict(images, verbose=0), atol=1e-6)
-    explanation = explain(backbone.model, images, layers)
+    explanation = explain(backbone.model, images, layers + ["out_relu"])
     assert all(explanation.heatmaps[name].shape[0] == 2 for name in layers)
-    assert visualize_filters(backbone.model, "block_6_expand", [0, 1], size=32, steps=2).shape == (2, 32, 32, 3)
+    # out_relu feeds pooling and the new head, so its Grad-CAM has a closed form in the nested base's output.
+    base_output = original.layers[1].predict(images, verbose=0)
+    assert_gradcam_of_a_pooled_dense_head(explanation, "out_relu", base_output, original.get_layer("pets").get_weights()[0])
+    filters = [0, 1]
+    start = visualize_filters(backbone.model, "block_6_expand", filters, size=32, steps=0)
+    final = visualize_filters(backbone.model, "block_6_expand", filters, size=32, steps=8)
+    assert final.shape == (2, 32, 32, 3)
+    assert np.all(filter_response(backbone.model, "block_6_expand", filters, final) > filter_response(backbone.model, "block_6_expand", filters, start))
+
+
+def assert_gradcam_of_a_pooled_dense_head(explanation, layer: str, activations: np.ndarray, dense_kernel: np.ndarray) -> None:
+    """Grad-CAM of the layer before global average pooling and a dense head is relu(A @ W[:, c]), scaled to peak 1."""
+    for index, explained in enumerate(explanation.class_indices):
+        raw = np.maximum(activations[index].astype(np.float64) @ dense_kernel[:, explained], 0.0)
+        assert raw.max() > 0, f"image {index}: no evidence for its class at {layer}"
+        np.testing.assert_allclose(explanation.heatmaps[layer][index], raw / raw.max(), atol=1e-4, err_msg=f"{layer}, image {index}")
 
 
 def test_layer_names_with_dots_work_everywhere(tmp_path):
@@ -50,10 +68,18 @@ def test_layer_names_with_dots_work_everywhere(tmp_path):
     backbone = load_spec(BackboneSpec(name="dotted", path=save(keras.Model(inputs, outputs), tmp_path / "d.keras")), "auto")
     names = select_layers(backbone.model, "all")
     assert names == ["stage.1.conv", "stage.2.conv"]
-    images = np.zeros((1, 32, 32, 3), np.float32)
-    assert set(explain(backbone.model, images, names).heatmaps) == set(names)
-    assert set(layer_activations(backbone.model, images, names)) == set(names)
-    assert visualize_filters(backbone.model, "stage.2.conv", [0], size=32, steps=1).shape == (1, 32, 32, 3)
+    images = np.random.default_rng(2).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
+    activations = layer_activations(backbone.model, images, names)
+    for name in names:
+        direct = keras.Model(backbone.model.inputs, backbone.model.get_layer(name).output).predict(images, verbose=0)
+        np.testing.assert_allclose(activations[name], direct, atol=1e-6, err_msg=name)
+    explanation = explain(backbone.model, images, names)
+    assert set(explanation.heatmaps) == set(names)
+    dense_kernel = next(layer for layer in backbone.model.layers if isinstance(layer, keras.layers.Dense)).get_weights()[0]
+    assert_gradcam_of_a_pooled_dense_head(explanation, "stage.2.conv", activations["stage.2.conv"], dense_kernel)
+    start = visualize_filters(backbone.model, "stage.2.conv", [0, 1], size=32, steps=0)
+    final = visualize_filters(backbone.model, "stage.2.conv", [0, 1], size=32, steps=8)
+    assert np.all(filter_response(backbone.model, "stage.2.conv", [0, 1], final) > filter_response(backbone.model, "stage.2.conv", [0, 1], start))
 
 
 def lambda_model():

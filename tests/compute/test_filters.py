@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from generator.compute.filters import filter_response, visualize_filters
+from generator.compute.filters import Recipe, filter_response, visualize_filters
+from generator.compute.transforms import Robustness
 from generator.errors import AtlasError
 
 
@@ -75,7 +76,9 @@ def _stripes_dataset(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     return np.clip(images, 0, 255).astype(np.float32), labels
 
 
-def test_every_filter_of_a_model_trained_here_is_driven_far_above_its_start():
+@pytest.fixture(scope="module")
+def stripes_model():
+    """The tiny classifier trained here on stripes and blobs, with its training pictures (0..255)."""
     import keras
 
     from tests.conftest import make_tiny_classifier
@@ -85,15 +88,79 @@ def test_every_filter_of_a_model_trained_here_is_driven_far_above_its_start():
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(images / 127.5 - 1.0, labels, epochs=6, batch_size=32, verbose=0)
     assert history.history["accuracy"][-1] > 0.9  # it really learned stripes and blobs
-    for layer, channels in (("conv_a", 8), ("conv_b", 6)):
-        filters = list(range(channels))
-        start = visualize_filters(model, layer, filters, size=32, steps=0, seed=11)
-        final = visualize_filters(model, layer, filters, size=32, steps=60, seed=11)
-        before = filter_response(model, layer, filters, start)
-        after = filter_response(model, layer, filters, final)
-        dead = after < 0.05 * np.median(after)  # a ReLU unit that training switched off everywhere cannot be driven
-        assert dead.sum() <= channels // 4, (layer, after)
-        assert np.all((after - before)[~dead] > 2 * np.maximum(np.abs(before[~dead]), 0.05)), (layer, before, after)
+    return model, images
+
+
+def best_training_response(model, layer: str, channels: int, images: np.ndarray) -> np.ndarray:
+    """Per unit, its largest mean activation over the training pictures: what the data says it can reach."""
+    return np.stack([filter_response(model, layer, [unit] * len(images), images) for unit in range(channels)]).max(axis=1)
+
+
+def fires(best: np.ndarray) -> np.ndarray:
+    """Units whose best training picture drives them to at least 1 % of the layer's strongest unit."""
+    return best >= 0.01 * best.max()
+
+
+STILL = Robustness(pad=0, jitter=0, scale=(1.0, 1.0), degrees=0.0)
+"""No transforms: the optimiser alone (its target, its sign, Adam and the Fourier image), judged by the data."""
+
+
+@pytest.mark.parametrize("layer,channels", [("conv_a", 8), ("conv_b", 6)])
+def test_every_unit_that_fires_on_the_training_data_is_driven_at_least_as_high_as_its_best_training_picture(
+    stripes_model, layer, channels
+):
+    """Measured: 1.03 to 1.2 times the best training picture here. The atlas' default recipe adds random transforms
+    that trade peak response for robust pictures, so it is judged on the next test, not on this bar."""
+    model, images = stripes_model
+    best = best_training_response(model, layer, channels, images)
+    assert fires(best).sum() >= channels - 1, best  # the verdict on which units count comes from the data
+    final = visualize_filters(model, layer, list(range(channels)), recipe=Recipe(size=32, steps=256, learning_rate=0.4, robustness=STILL), seed=11)
+    reached = filter_response(model, layer, list(range(channels)), final)
+    assert np.all(reached[fires(best)] >= best[fires(best)]), (best, reached)
+
+
+@pytest.mark.parametrize("layer,channels", [("conv_a", 8), ("conv_b", 6)])
+def test_the_default_recipe_drives_every_unit_that_fires_on_the_training_data_far_above_its_start(stripes_model, layer, channels):
+    model, images = stripes_model
+    live = fires(best_training_response(model, layer, channels, images))
+    filters = list(range(channels))
+    start = visualize_filters(model, layer, filters, size=32, steps=0, seed=11)
+    final = visualize_filters(model, layer, filters, size=32, steps=60, seed=11)
+    before = filter_response(model, layer, filters, start)
+    after = filter_response(model, layer, filters, final)
+    assert np.all((after - before)[live] > 2 * np.maximum(np.abs(before[live]), 0.05)), (layer, before, after)
+
+
+def edge_model():
+    """One 3x3 convolution, ReLU: unit 0 a Sobel kernel for horizontal edges, unit 1 the same turned for vertical ones."""
+    import keras
+
+    sobel = np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float32)
+    kernel = np.zeros((3, 3, 3, 2), np.float32)
+    kernel[..., 0], kernel[..., 1] = sobel[..., None], sobel.T[..., None]
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="edges")(inputs))
+    model.get_layer("edges").set_weights([kernel, np.zeros(2, np.float32)])
+    return model
+
+
+def vertical_over_horizontal_frequency_power(image: np.ndarray) -> float:
+    """Spectral power where the picture changes down its rows (|fy| > |fx|: horizontal stripes) over across them."""
+    grey = image.astype(np.float64).mean(axis=-1)
+    power = np.abs(np.fft.fft2(grey - grey.mean())) ** 2
+    fy = np.abs(np.fft.fftfreq(grey.shape[0]))[:, None]
+    fx = np.abs(np.fft.fftfreq(grey.shape[1]))[None, :]
+    return float(power[fy > fx].sum() / power[fx > fy].sum())
+
+
+def test_an_oriented_edge_unit_gets_a_picture_with_that_orientation():
+    """Measured 2.5 and 1/2.7 with the default recipe; a loop that optimised the wrong unit, or every unit at
+    once, would give both pictures the same orientation or swap them."""
+    horizontal, vertical = visualize_filters(edge_model(), "edges", [0, 1], size=64, steps=60, seed=0)
+    assert vertical_over_horizontal_frequency_power(horizontal) > 1.8
+    assert vertical_over_horizontal_frequency_power(vertical) < 1 / 1.8
+    swapped = visualize_filters(edge_model(), "edges", [1, 0], size=64, steps=60, seed=0)
+    assert vertical_over_horizontal_frequency_power(swapped[0]) < 1 / 1.8
 
 
 @pytest.mark.parametrize("steps,graphs", [(8, 1), (64, 2)])
