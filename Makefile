@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: atlas test test-fast bench install clean
+.PHONY: atlas test test-fast bench mutation install clean
 
 atlas: install  ## install what is needed, then build atlas.yml into site/
 	$(VENV)/bin/keras-atlas build --config atlas.yml
@@ -22,6 +22,13 @@ bench: install  ## benchmarks against the seed loop and tf-keras-vis (installs t
 	$(PY) -m pip install --quiet --no-deps "tf-keras==2.21.0"  # its metadata would pull the full tensorflow wheel
 	$(PY) benchmarks/run.py
 
+mutation: install  ## mutation testing of the CAM maths, heatmap and activation passes and render/ (about 25 minutes on 2 cores)
+	$(PY) -m pip install --quiet -e ".[mutation]"
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2 || true
+	$(VENV)/bin/mutmut export-cicd-stats 2>/dev/null || true
+	$(PY) scripts/mutation_table.py
+
 install: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/install-system-packages.sh
@@ -32,4 +39,4 @@ $(STAMP): pyproject.toml scripts/install-system-packages.sh
 	touch $(STAMP)
 
 clean:  ## remove the generated pages, the site and the cache (never anything else)
-	rm -rf site site.building site.previous site_src/atlas .atlas-cache
+	rm -rf site site.building site.previous site_src/atlas .atlas-cache mutants

@@ -27,6 +27,16 @@ IMAGE_BATCH = 4
 ACTIVATION_CHANNELS = 64
 
 
+def analysis_mode(atlas_photos: int) -> str:
+    """How photos go through the network: ``eager`` when all of the atlas' photos fit one batch, else ``compiled``.
+
+    A single batch would pay the compiled pass' tracing for nothing (see ``heatmaps``). The two modes round
+    differently in the last bits, so the mode comes from the whole atlas' photo count, never from the share a
+    shard or a rebuild computes, and it is part of the analysis key: every build of one atlas gives the same bytes.
+    """
+    return "eager" if atlas_photos <= IMAGE_BATCH else "compiled"
+
+
 @dataclass
 class Compute:
     """What a compute call needs besides its inputs: the cache, and which units to redo regardless of it."""
@@ -34,6 +44,8 @@ class Compute:
     config: AtlasConfig
     cache: Cache
     redo: Callable[[str], bool] = lambda path: False
+    analysis_mode: str = "compiled"
+    """``analysis_mode(number of photos in the atlas)``: how every photo of this build goes through the network."""
 
 
 def filters_shown(layer, config: AtlasConfig) -> int:
@@ -75,11 +87,12 @@ def filters_of(backbone: Backbone, layer_name: str, work: Compute) -> np.ndarray
     return images
 
 
-def analysis_key(backbone: Backbone, layer_names: list[str], image: SourceImage, config: AtlasConfig) -> str:
+def analysis_key(backbone: Backbone, layer_names: list[str], image: SourceImage, work: Compute) -> str:
+    config = work.config
     return make_key(
         kind="analysis", backbone=backbone.name, weights=backbone.provenance.sha256, image=image.sha256,
         layers=layer_names, channels=ACTIVATION_CHANNELS, class_index=config.class_index, cam=config.cam,
-        batch=IMAGE_BATCH, code=code_hash("compute"),
+        batch=IMAGE_BATCH, mode=work.analysis_mode, code=code_hash("compute"),
     )
 
 
@@ -94,7 +107,7 @@ def analyse_images(
     results: dict[str, dict[str, np.ndarray]] = {}
     missing = []
     for image in images:
-        key = analysis_key(backbone, layer_names, image, work.config)
+        key = analysis_key(backbone, layer_names, image, work)
         cached = None if work.redo(f"{backbone.name}/images/{image.id}") else work.cache.get_arrays(key)
         if cached is None:
             missing.append(image)
@@ -102,14 +115,14 @@ def analyse_images(
             results[image.id] = cached
     for start in range(0, len(missing), IMAGE_BATCH):
         batch = missing[start : start + IMAGE_BATCH]
-        for image, arrays in zip(batch, _analyse_batch(backbone, layer_names, batch, work.config), strict=True):
-            work.cache.put_arrays(analysis_key(backbone, layer_names, image, work.config), arrays)
+        for image, arrays in zip(batch, _analyse_batch(backbone, layer_names, batch, work), strict=True):
+            work.cache.put_arrays(analysis_key(backbone, layer_names, image, work), arrays)
             results[image.id] = arrays
         on_batch()
     return results
 
 
-def _analyse_batch(backbone: Backbone, layer_names: list[str], batch: list[SourceImage], config: AtlasConfig):
+def _analyse_batch(backbone: Backbone, layer_names: list[str], batch: list[SourceImage], work: Compute):
     from generator.compute.activations import layer_activations
     from generator.compute.heatmaps import explain
 
@@ -118,7 +131,8 @@ def _analyse_batch(backbone: Backbone, layer_names: list[str], batch: list[Sourc
     pixels = backbone.preprocess(np.concatenate([pixels, blanks]))
     explanation = None
     if backbone.class_names is not None:
-        explanation = explain(backbone.model, pixels, layer_names, config.class_index, tuple(config.cam))
+        explanation = explain(backbone.model, pixels, layer_names, work.config.class_index, tuple(work.config.cam),
+                              compiled=work.analysis_mode == "compiled")
         activations = explanation.activations
     else:  # no classifier: nothing to predict or explain, activations only
         activations = layer_activations(backbone.model, pixels, layer_names)

@@ -112,7 +112,7 @@ def layer(
     figures = []
     for image in images:
         analysis = analyses[image.id]
-        arrays_key = analysis_key(backbone, layer_names, image, config)
+        arrays_key = analysis_key(backbone, layer_names, image, work)
         image_unit = f"{unit}/{image.id}"
         activations = draw.figure(
             f"{folder}/activations-{image.id}.png",

@@ -24,7 +24,7 @@ from generator.cache import Cache
 from generator.compute.cost import analysis_cost, filters_cost
 from generator.compute.layers import channel_count, select_layers
 from generator.compute.summary import architecture_dot, layer_summary
-from generator.computed import IMAGE_BATCH, Compute, analyse_images, filters_of, filters_shown
+from generator.computed import IMAGE_BATCH, Compute, analyse_images, analysis_mode, filters_of, filters_shown
 from generator.compute.recipes import recipe_for
 from generator.config import AtlasConfig, BackboneSpec, recipe_overrides
 from generator.errors import AtlasError
@@ -109,7 +109,7 @@ def build(
     preflight(config)
     cache = Cache(config.cache_dir)
     redo = redo_predicate(options)
-    run = Run(image_set.images, Compute(config, cache, redo), None, reporter)
+    run = Run(image_set.images, Compute(config, cache, redo, analysis_mode(len(image_set.images))), None, reporter)
     specs = list(config.backbones)
     if options.shard is not None:
         units = plan_units(config, image_set.images)

@@ -1,10 +1,11 @@
 """An image's analysis does not depend on the images that share its batch (what makes shards exact)."""
 
 import numpy as np
+import pytest
 
 from generator.backbones import Backbone
 from generator.cache import Cache
-from generator.computed import IMAGE_BATCH, Compute, analyse_images
+from generator.computed import IMAGE_BATCH, Compute, analyse_images, analysis_key, analysis_mode
 from generator.config import AtlasConfig
 from generator.images import load_images
 from generator.weights import Provenance
@@ -19,7 +20,8 @@ def _backbone(model) -> Backbone:
     )
 
 
-def test_an_image_gives_the_same_bits_alone_or_in_a_batch(sample_photos, tmp_path):
+@pytest.mark.parametrize("mode", ["compiled", "eager"])
+def test_an_image_gives_the_same_bits_alone_or_in_a_batch(sample_photos, tmp_path, mode):
     """Measured: without the padding to a full batch, MobileNetV2's last layers differ in the last bits."""
     import keras
 
@@ -29,9 +31,10 @@ def test_an_image_gives_the_same_bits_alone_or_in_a_batch(sample_photos, tmp_pat
     assert len(images) > 1 and len(images) <= IMAGE_BATCH
     config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path), cam=["gradcam", "layercam"])
     backbone, layers = _backbone(model), ["Conv1", "block_6_expand", "Conv_1"]
-    together = analyse_images(backbone, layers, images, Compute(config, Cache(tmp_path / "a")), lambda: None)
+    together = analyse_images(backbone, layers, images, Compute(config, Cache(tmp_path / "a"), analysis_mode=mode), lambda: None)
     for image in images:
-        alone = analyse_images(backbone, layers, [image], Compute(config, Cache(tmp_path / image.id)), lambda: None)[image.id]
+        work = Compute(config, Cache(tmp_path / image.id), analysis_mode=mode)
+        alone = analyse_images(backbone, layers, [image], work, lambda: None)[image.id]
         for name, array in together[image.id].items():
             np.testing.assert_array_equal(alone[name], array, err_msg=f"{image.id}: {name}")
 
@@ -80,3 +83,27 @@ def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_
         for method in ("gradcam", "layercam"):
             heatmap = arrays[f"cam/{method}/colour"]
             np.testing.assert_allclose(heatmap, hot.astype(np.float32), atol=1e-6, err_msg=f"{image.id} {method}")
+
+
+def test_the_mode_comes_from_the_whole_atlas_and_is_part_of_the_key(tmp_path, tiny_classifier, sample_photos):
+    """Eager while every photo fits one batch (no tracing to pay), compiled beyond; the two round differently,
+    so their results are never mixed in the cache."""
+    assert [analysis_mode(count) for count in (1, IMAGE_BATCH, IMAGE_BATCH + 1, 100)] == ["eager", "eager", "compiled", "compiled"]
+    image = load_images([str(sample_photos[0])], None).images[0]
+    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path))
+    keys = {mode: analysis_key(_backbone(tiny_classifier), ["conv_b"], image, Compute(config, Cache(tmp_path), analysis_mode=mode))
+            for mode in ("eager", "compiled")}
+    assert keys["eager"] != keys["compiled"]
+
+
+def test_eager_and_compiled_passes_give_the_same_maps_to_rounding(tiny_classifier):
+    from generator.compute.heatmaps import explain
+
+    images = np.random.default_rng(3).uniform(-1, 1, (4, 32, 32, 3)).astype(np.float32)
+    methods = ("gradcam", "gradcam++", "layercam", "hirescam")
+    eager = explain(tiny_classifier, images, ["conv_a", "conv_b"], methods=methods, compiled=False)
+    compiled = explain(tiny_classifier, images, ["conv_a", "conv_b"], methods=methods, compiled=True)
+    assert eager.class_indices.tolist() == compiled.class_indices.tolist()
+    for method in methods:
+        for layer in ("conv_a", "conv_b"):
+            np.testing.assert_allclose(eager.cams[method][layer], compiled.cams[method][layer], atol=1e-5, err_msg=f"{method} {layer}")

@@ -3,10 +3,15 @@
 The methods (Grad-CAM, Grad-CAM++, LayerCAM, HiResCAM; see ``cams/``) all combine the same activations A and
 gradients G = dS/dA of the explained class' pre-softmax score S, so choosing more of them costs no extra pass.
 
-The code this grew from ran one pass per layer and explained the class whose index equalled the layer's
-channel count. Here a single multi-output model yields every layer's activations and the pre-softmax scores;
-one gradient call returns d(score of the explained class)/d(activations) for all layers at once. The explained
-class is each image's top-1 prediction unless ``class_index`` names one.
+A single multi-output model yields every layer's activations and the pre-softmax scores; one gradient call
+returns d(score of the explained class)/d(activations) for all layers at once. The explained class is each
+image's top-1 prediction unless ``class_index`` names one.
+
+The pass runs compiled (``tf.function``) or eagerly. Tracing and optimising the compiled pass costs about as
+much as forty compiled passes of MobileNetV2, so a caller with a single batch to explain should run eagerly, and
+one with many batches compiled. The two modes round differently in the last bits, so a caller that caches
+results must choose the mode from the whole job (not from the part of it a shard or a rebuild sees) and key the
+results by it: ``computed.analysis_mode`` does.
 """
 
 from __future__ import annotations
@@ -40,18 +45,25 @@ class Explanation:
 
 
 def explain(
-    model, images: np.ndarray, layer_names: list[str], class_index: int | None = None, methods: tuple[str, ...] = ("gradcam",)
+    model,
+    images: np.ndarray,
+    layer_names: list[str],
+    class_index: int | None = None,
+    methods: tuple[str, ...] = ("gradcam",),
+    *,
+    compiled: bool = True,
 ) -> Explanation:
     """Class-activation maps of every layer in ``layer_names`` for a preprocessed batch, with the classes explained.
 
     ``heatmaps`` is keyed by layer for Grad-CAM (the first method) and ``cams[method][layer]`` holds every method.
+    ``compiled=False`` runs the pass eagerly: faster for a single batch, which then pays no tracing.
     """
     unknown = [method for method in methods if method not in CAM_METHODS]
     if unknown:
         raise ValueError(f"unknown CAM method {unknown[0]!r}; choose from {', '.join(CAM_METHODS)}")
     import tensorflow as tf
 
-    forward_backward = _forward_backward(model, tuple(layer_names), class_index)
+    forward_backward = _forward_backward(model, tuple(layer_names), class_index, compiled)
     activations, gradients, scores, explained = forward_backward(tf.convert_to_tensor(np.asarray(images, dtype=np.float32)))
     softmax = tf.nn.softmax(scores, axis=-1)
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
@@ -78,22 +90,17 @@ def gradcam(model, images: np.ndarray, layer_names: list[str], class_index: int 
 
 
 _PASSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-"""Per model, per (layers, class_index): the compiled forward-and-backward pass, traced once, reused per batch.
-
-Tracing costs about forty compiled passes of MobileNetV2 (1.9 s against 0.045 s, measured on 2 CPU cores), so
-a backbone whose photos fit in one batch would be faster eager. It is compiled anyway, always: eager and
-compiled passes round differently (measured: 2e-6 in MobileNetV2's heatmaps), and one mode for every batch is
-what makes shards and incremental builds give a clean build's bytes."""
+"""Per model, per (layers, class_index, compiled): the forward-and-backward pass, built once, reused per batch."""
 
 
-def _forward_backward(model, layer_names: tuple[str, ...], class_index: int | None):
+def _forward_backward(model, layer_names: tuple[str, ...], class_index: int | None, compiled: bool = True):
     """(activations, gradients, scores, explained class) of a batch, from one forward and one backward pass."""
     import keras
     import tensorflow as tf
 
     per_model = _PASSES.setdefault(model, {})
-    if (layer_names, class_index) in per_model:
-        return per_model[layer_names, class_index]
+    if (layer_names, class_index, compiled) in per_model:
+        return per_model[layer_names, class_index, compiled]
     probe = keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names] + [logits_output(model)])
     classes = probe.outputs[-1].shape[-1]
     if class_index is not None and not 0 <= class_index < classes:
@@ -109,8 +116,8 @@ def _forward_backward(model, layer_names: tuple[str, ...], class_index: int | No
             target = tf.reduce_sum(tf.gather(scores, explained, axis=1, batch_dims=1))
         return activations, tape.gradient(target, activations), scores, explained
 
-    per_model[layer_names, class_index] = tf.function(forward_backward, reduce_retracing=True)
-    return per_model[layer_names, class_index]
+    per_model[layer_names, class_index, compiled] = tf.function(forward_backward, reduce_retracing=True) if compiled else forward_backward
+    return per_model[layer_names, class_index, compiled]
 
 
 def _top1(probabilities):

@@ -49,3 +49,26 @@ def test_architecture_graph_names_nodes_without_memory_addresses(tiny_classifier
     dot = architecture_dot(tiny_classifier)
     assert "conv_b" in dot and "n0 " in dot
     assert not re.search(r"\d{9,}", dot)
+
+
+def test_activations_are_those_of_inference_with_one_layer_or_several():
+    """Batch norm uses its moving statistics and dropout is off, as when the network predicts."""
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="norm")(x)
+    x = keras.layers.Dropout(0.5, name="drop")(x)
+    model = keras.Model(inputs, x)
+    norm = model.get_layer("norm")
+    norm.set_weights([np.full(4, 2.0), np.full(4, 1.0), np.full(4, 3.0), np.full(4, 4.0)])  # gamma, beta, mean, variance
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 3)).astype(np.float32)
+    conv = keras.Model(inputs, model.get_layer("conv").output).predict(images, verbose=0)
+    expected = 2.0 * (conv - 3.0) / np.sqrt(4.0 + norm.epsilon) + 1.0
+    single = layer_activations(model, images, ["drop"])
+    several = layer_activations(model, images, ["conv", "drop"])
+    assert list(single) == ["drop"] and list(several) == ["conv", "drop"]
+    np.testing.assert_allclose(single["drop"], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(several["drop"], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(several["conv"], conv, rtol=1e-6)
+    assert single["drop"].dtype == np.float32

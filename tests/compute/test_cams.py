@@ -68,3 +68,11 @@ def test_normalise_divides_by_each_maps_own_maximum_and_keeps_zero_maps_zero():
     maps = np.array([[[0.0, 2.0], [1.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]], [[3.0, 0.0], [0.0, 0.0]]])
     np.testing.assert_array_equal(normalise(maps), [[[0, 0.5], [0.25, 1]], [[0, 0], [0, 0]], [[1, 0], [0, 0]]])
     assert normalise(maps).dtype == np.float32
+
+
+def test_gradcam_plus_plus_uses_alpha_where_its_denominator_is_exactly_one():
+    # One channel, gradient 0.5 everywhere, activations summing to 4: 2 g^2 + S g^3 = 0.5 + 0.5 = 1, so alpha = g^2 = 1/4.
+    activations = np.array([[[[1.0], [1.0]], [[1.0], [1.0]]]], np.float32)
+    gradients = np.full_like(activations, 0.5)
+    raw = METHODS["gradcam++"].combine(activations, gradients)
+    np.testing.assert_allclose(raw, np.full((1, 2, 2), 4 * 0.25 * 0.5), rtol=1e-6)

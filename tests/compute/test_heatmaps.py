@@ -71,14 +71,15 @@ def test_evidence_in_one_corner_gives_a_heatmap_that_peaks_there_and_nowhere_els
     np.testing.assert_allclose(heatmap, expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "eager"])
 @pytest.mark.parametrize("method", ALL_METHODS)
-def test_a_batch_whose_photos_have_different_top1_classes_explains_each_photos_own_class(method):
+def test_a_batch_whose_photos_have_different_top1_classes_explains_each_photos_own_class(method, compiled):
     model = corner_model()
     red_top_left = square(np.zeros((16, 16, 3), np.float32), slice(0, 4), slice(0, 4), 0, 1.0)
     green_bottom_right = square(np.zeros((16, 16, 3), np.float32), slice(12, 16), slice(12, 16), 1, 1.0)
     both = square(red_top_left.copy(), slice(12, 16), slice(12, 16), 1, 0.5)  # red wins; the green square is against it
     batch = np.stack([red_top_left, green_bottom_right, both])
-    explanation = explain(model, batch, ["colour"], methods=ALL_METHODS)
+    explanation = explain(model, batch, ["colour"], methods=ALL_METHODS, compiled=compiled)
     assert explanation.class_indices.tolist() == [0, 1, 0]
     maps = explanation.cams[method]["colour"]
     for index, (rows, columns) in enumerate([(slice(0, 4), slice(0, 4)), (slice(12, 16), slice(12, 16)), (slice(0, 4), slice(0, 4))]):
@@ -124,8 +125,9 @@ def expected_map(method: str, activations: np.ndarray, weights: np.ndarray) -> n
     return raw / raw.max() if raw.max() > 0 else raw
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "eager"])
 @pytest.mark.parametrize("method", ALL_METHODS)
-def test_each_method_matches_its_closed_form_on_a_linear_head_with_weights_of_both_signs(method):
+def test_each_method_matches_its_closed_form_on_a_linear_head_with_weights_of_both_signs(method, compiled):
     """Explains the pre-softmax score: the gradient of the softmax probability would subtract the other classes'
     weights and change every map here; absolute weights would light up the evidence against the class."""
     import keras
@@ -138,7 +140,7 @@ def test_each_method_matches_its_closed_form_on_a_linear_head_with_weights_of_bo
     logits = activations.mean(axis=(1, 2)) @ dense + bias
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
-    explanation = explain(model, images, ["features"], methods=ALL_METHODS)
+    explanation = explain(model, images, ["features"], methods=ALL_METHODS, compiled=compiled)
     assert explanation.class_indices.tolist() == [1, 0, 2, 1, 1]  # the batch explains all three classes
     np.testing.assert_array_equal(explanation.class_indices, logits.argmax(axis=1))
     np.testing.assert_allclose(explanation.probabilities, probabilities.max(axis=1), rtol=1e-5)
@@ -146,7 +148,7 @@ def test_each_method_matches_its_closed_form_on_a_linear_head_with_weights_of_bo
     for index, explained in enumerate(explanation.class_indices):
         expected = expected_map(method, activations[index], dense[:, explained])
         np.testing.assert_allclose(explanation.cams[method]["features"][index], expected, atol=2e-5, err_msg=f"image {index}")
-    forced = explain(model, images, ["features"], class_index=1, methods=(method,)).cams[method]["features"]
+    forced = explain(model, images, ["features"], class_index=1, methods=(method,), compiled=compiled).cams[method]["features"]
     for index in range(len(images)):
         np.testing.assert_allclose(forced[index], expected_map(method, activations[index], dense[:, 1]), atol=2e-5)
 
@@ -179,3 +181,40 @@ def test_methods_differ_where_gradients_vary_within_a_channel(tiny_classifier):
     cams = explain(tiny_classifier, images, ["conv_a"], methods=("gradcam", "layercam", "hirescam")).cams
     assert not np.allclose(cams["gradcam"]["conv_a"], cams["layercam"]["conv_a"], atol=1e-3)
     assert not np.allclose(cams["gradcam"]["conv_a"], cams["hirescam"]["conv_a"], atol=1e-3)
+
+
+def test_an_unknown_method_is_named_with_every_method_there_is():
+    with pytest.raises(ValueError, match=r"^unknown CAM method 'scorecam'; choose from gradcam, gradcam\+\+, layercam, hirescam$"):
+        explain(corner_model(), np.zeros((1, 16, 16, 3), np.float32), ["colour"], methods=("gradcam", "scorecam"))
+
+
+@pytest.mark.parametrize("class_index", [0, 1])
+def test_every_class_index_of_the_model_can_be_explained(class_index):
+    image = square(np.zeros((1, 16, 16, 3), np.float32)[0], slice(0, 4), slice(0, 4), 0, 1.0)[None]
+    explanation = explain(corner_model(), image, ["colour"], class_index=class_index)
+    assert explanation.class_indices.tolist() == [class_index]
+
+
+@pytest.mark.parametrize("class_index", [-1, 2, 10])
+def test_a_class_index_outside_the_model_is_refused_with_the_number_of_classes(class_index):
+    with pytest.raises(ValueError, match=rf"^class_index {class_index} is outside the model's 2 classes$"):
+        explain(corner_model(), np.zeros((1, 16, 16, 3), np.float32), ["colour"], class_index=class_index)
+
+
+def test_class_index_is_checked_against_the_classes_when_several_layers_are_explained():
+    from tests.conftest import make_tiny_classifier
+
+    model = make_tiny_classifier(classes=10)
+    with pytest.raises(ValueError, match="outside the model's 10 classes"):
+        explain(model, np.zeros((1, 32, 32, 3), np.float32), ["conv_a", "conv_b"], class_index=10)
+    assert explain(model, np.zeros((1, 32, 32, 3), np.float32), ["conv_a", "conv_b"], class_index=9).class_indices.tolist() == [9]
+
+
+@pytest.mark.parametrize("bias,expected", [([0.0, 0.0, 0.0], 0), ([0.0, 1.0, 1.0], 1), ([1.0, 0.0, 1.0], 0), ([0.0, 0.0, 1.0], 2)])
+def test_tied_top_classes_are_explained_as_the_lowest_index_the_predictions_list_first(bias, expected):
+    """An untrained network's probabilities tie; ``decode`` ranks the lowest index first, and so must the heatmap."""
+    model = linear_head_model()
+    dense = model.get_layer("predictions")
+    dense.set_weights([np.zeros_like(dense.get_weights()[0]), np.array(bias, np.float32)])
+    explanation = explain(model, np.ones((2, 6, 8, 3), np.float32), ["features"])
+    assert explanation.class_indices.tolist() == [expected, expected]

@@ -56,3 +56,23 @@ def test_a_maps_hot_corner_lands_in_the_same_corner_of_a_non_square_photo(hot_co
     if map_shape[0] == map_shape[1]:  # the half-hot edge runs along the photo's top or bottom, not down its side
         edge_row, edge_column = (0 if row == 0 else 39), (0 if column == 0 else 59)
         assert blended[edge_row, 30, 1] > blended[20, edge_column, 1] + 100
+
+
+def test_the_default_blend_is_six_tenths_photo_and_four_tenths_colour():
+    photo = np.full((4, 4, 3), 200, np.uint8)
+    expected = np.round(0.6 * 200 + 0.4 * lookup_table("jet")[0].astype(float))
+    np.testing.assert_array_equal(overlay(photo, np.zeros((2, 2), np.float32))[0, 0], expected)
+
+
+def test_the_map_is_resized_bilinearly_between_pixel_centres():
+    """[0, 1] over 4 pixels: bilinear gives 0, 0.25, 0.75, 1 (bicubic would overshoot past 0 and 1)."""
+    from generator.render.overlay import resize_map
+
+    resized = resize_map(np.array([[0.0, 1.0]]), 1, 4)
+    assert resized.dtype == np.float32
+    np.testing.assert_allclose(resized[0], [0.0, 0.25, 0.75, 1.0], atol=1e-6)
+
+
+def test_a_photo_with_four_channels_is_refused():
+    with pytest.raises(ValueError, match=r"expected a uint8 RGB photo shaped \(H, W, 3\), got uint8 \(4, 4, 4\)"):
+        overlay(np.zeros((4, 4, 4), np.uint8), np.zeros((2, 2)))

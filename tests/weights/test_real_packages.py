@@ -74,3 +74,25 @@ def test_vgg16_base_comes_from_the_edge_detector(cache):
     assert backbone.class_names is None and "no classifier" in backbone.provenance.summary
     with h5py.File(extracted(HED_PACKAGE, cache)[HED_PACKAGE.members[0]]) as source:
         np.testing.assert_array_equal(backbone.model.get_layer("block4_conv2").get_weights()[0], source["block4/layers/conv2d_1/vars/0"][()])
+
+
+def test_efficientnet_lite0_converted_gives_the_logits_of_the_upstream_network_computed_independently(cache, photos):
+    """The Keras model's pre-softmax scores against a NumPy forward pass of the upstream PyTorch network on the
+    same four photos (``efficientnet_lite0_numpy``). A PyTorch wheel would be the more direct reference, but the
+    registry's Linux build pulls about 2.5 GB of CUDA libraries, more than a CI run should download for one test.
+    """
+    import keras
+
+    from generator.compute.logits import logits_output
+    from generator.weights.packages import extracted
+    from generator.weights.sources import EFFICIENTNET_LITE0_PACKAGE
+    from generator.weights.torch_pickle import read_state_dict
+    from tests.weights.efficientnet_lite0_numpy import logits
+
+    backbone = load("efficientnet_lite0", weights="package", cache_dir=cache)
+    batch = backbone.preprocess(np.stack([image.resized((224, 224)) for image in photos.values()]))
+    ours = keras.Model(backbone.model.inputs, logits_output(backbone.model)).predict(batch, verbose=0)
+    state = read_state_dict(extracted(EFFICIENTNET_LITE0_PACKAGE, cache)[EFFICIENTNET_LITE0_PACKAGE.members[0]])
+    reference = logits(state, batch)
+    np.testing.assert_allclose(ours, reference, atol=1e-4)  # measured 7e-6 (float32 against float64); a BN epsilon of 1e-5 gives 1.5, symmetric padding 2.6
+    assert (ours.argmax(axis=1) == reference.argmax(axis=1)).all()

@@ -1,0 +1,60 @@
+"""Summarise the last ``mutmut run`` per module: killed, survived, timed out, not covered, and the share killed.
+
+Run by ``make mutation`` after mutmut; prints a Markdown table for the README and the survivors' diffs, so that
+each can be killed by a test or written down as equivalent.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+MUTMUT = Path(sys.executable).parent / "mutmut"
+
+
+def results() -> dict[str, str]:
+    """``{mutant name: status}`` for every mutant of the last run."""
+    output = subprocess.run([str(MUTMUT), "results", "--all", "true"], capture_output=True, text=True, check=True).stdout
+    return {name: status.strip() for name, status in re.findall(r"^\s*(\S+): (.+)$", output, re.M)}
+
+
+def module_of(mutant: str) -> str:
+    """``generator.render.mosaic.x_tile__mutmut_3`` -> ``generator/render/mosaic.py``."""
+    dotted = mutant.split(".x")[0] if ".x_" in mutant or ".xǁ" in mutant else mutant.rsplit(".", 1)[0]
+    return dotted.replace(".", "/") + ".py"
+
+
+def main() -> int:
+    statuses = results()
+    if not statuses:
+        print("no mutmut results: run `make mutation`", file=sys.stderr)
+        return 1
+    per_module: dict[str, Counter] = defaultdict(Counter)
+    for mutant, status in statuses.items():
+        per_module[module_of(mutant)][status] += 1
+    print("| module | mutants | killed | survived | timeout | no test | killed % |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    total: Counter = Counter()
+    for module in sorted(per_module):
+        counts = per_module[module]
+        total.update(counts)
+        row = sum(counts.values())
+        print(f"| `{module}` | {row} | {counts['killed']} | {counts['survived']} | {counts['timeout']} | {counts['no tests']} | "
+              f"{100 * counts['killed'] / row:.0f} % |")
+    row = sum(total.values())
+    print(f"| **all** | {row} | {total['killed']} | {total['survived']} | {total['timeout']} | {total['no tests']} | "
+          f"**{100 * total['killed'] / row:.1f} %** |")
+    survivors = sorted(name for name, status in statuses.items() if status != "killed")
+    print(f"\n{len(survivors)} not killed (`mutmut show NAME` for each diff):")
+    for name in survivors:
+        diff = subprocess.run([str(MUTMUT), "show", name], capture_output=True, text=True).stdout
+        changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        print(f"- {name} ({statuses[name]}): " + " => ".join(" ".join(line.split()) for line in changed[:2]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
