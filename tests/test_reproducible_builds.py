@@ -1,7 +1,7 @@
 """Builds that are reproducible, resumable and shardable: each test compares generated trees byte for byte.
 
-One small atlas (a real MobileNet and a tiny model file, untrained, three photos) is built cleanly once as the
-reference; the other builds must reproduce its ``docs/atlas`` tree exactly.
+One small atlas (a real MobileNet and a tiny model file, untrained, five photos: two batches, so the compiled
+pass is what shards, kills and rebuilds must reproduce) is built cleanly once as the reference; the other builds must reproduce its ``docs/atlas`` tree exactly.
 """
 
 from __future__ import annotations
@@ -38,13 +38,26 @@ build_site: false
 """
 
 
+def _photos(root: Path) -> Path:
+    """The four sample photos and a mirror image of the first: five photos, two batches of four."""
+    from PIL import Image
+
+    folder = root / "photos"
+    if not folder.exists():
+        folder.mkdir()
+        samples = sorted((PROJECT_ROOT / "data" / "pets-sample").glob("*.jpg"))
+        for photo in samples:
+            (folder / photo.name).write_bytes(photo.read_bytes())
+        Image.open(samples[0]).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(folder / "mirrored.jpg", quality=90)
+    return folder
+
+
 def _write_config(root: Path, alpha: float = 0.45) -> Path:
     model, classes = root / "tiny.keras", root / "classes.txt"
     if not model.exists():
         make_tiny_classifier(classes=3, seed=2).save(model)
         classes.write_text("tabby\nshepherd\nkitten\n")
-    photos = sorted((PROJECT_ROOT / "data" / "pets-sample").glob("*.jpg"))[:3]
-    text = CONFIG.format(model=model, classes=classes, images="\n".join(f"  - {photo}" for photo in photos))
+    text = CONFIG.format(model=model, classes=classes, images=f"  - {_photos(root)}")
     path = root / f"atlas-{alpha}.yml"
     path.write_text(text + f"heatmap_alpha: {alpha}\n")
     return path
@@ -148,12 +161,10 @@ def test_a_changed_photo_recomputes_and_redraws_only_that_photo(reference, tmp_p
 
     root, _, tree = reference
     photos = tmp_path / "photos"
-    photos.mkdir()
-    originals = sorted((PROJECT_ROOT / "data" / "pets-sample").glob("*.jpg"))[:3]
-    for photo in originals:
-        (photos / photo.name).write_bytes(photo.read_bytes())
+    subprocess.run(["cp", "-r", str(_photos(root)), str(photos)], check=True)
+    originals = sorted(photos.glob("*.jpg"))
     config = tmp_path / "atlas.yml"
-    config.write_text(_write_config(root).read_text().replace(str(originals[0].parent), str(photos)))
+    config.write_text(_write_config(root).read_text().replace(str(_photos(root)), str(photos)))
     cache = tmp_path / "cache"
     subprocess.run(["cp", "-r", str(root / "cache"), str(cache)], check=True)
     assert _summary(_build(config, tmp_path / "docs", cache))["computed"] == 0  # the same bytes: all from the cache

@@ -33,7 +33,7 @@ class Explanation:
     heatmaps: dict[str, np.ndarray]
     """``{layer_name: float32 (N, h, w) in [0, 1]}``."""
     class_indices: np.ndarray
-    """int (N,): the class each image's heatmaps explain."""
+    """int32 (N,): the class each image's heatmaps explain."""
     probabilities: np.ndarray
     """float32 (N,): softmax probability of that class."""
     probabilities_all: np.ndarray
@@ -67,20 +67,18 @@ def explain(
     activations, gradients, scores, explained = forward_backward(tf.convert_to_tensor(np.asarray(images, dtype=np.float32)))
     softmax = tf.nn.softmax(scores, axis=-1)
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
-    cams = {
-        method: {
-            name: CAM_METHODS[method](activation, gradient)
-            for name, activation, gradient in zip(layer_names, activations, gradients, strict=True)
-        }
-        for method in methods
-    }
+    # A mixed-precision model hands back bfloat16 tensors: the methods combine them in float32 (Grad-CAM++ cubes
+    # its gradients), and callers always get float32.
+    activations = {name: np.asarray(activation, dtype=np.float32) for name, activation in zip(layer_names, activations, strict=True)}
+    gradients = {name: np.asarray(gradient, dtype=np.float32) for name, gradient in zip(layer_names, gradients, strict=True)}
+    cams = {method: {name: CAM_METHODS[method](activations[name], gradients[name]) for name in layer_names} for method in methods}
     return Explanation(
         heatmaps=cams[methods[0]],
         cams=cams,
         class_indices=np.asarray(explained),
         probabilities=np.asarray(probabilities, dtype=np.float32),
         probabilities_all=np.asarray(softmax, dtype=np.float32),
-        activations={name: np.asarray(activation, dtype=np.float32) for name, activation in zip(layer_names, activations, strict=True)},
+        activations=activations,
     )
 
 

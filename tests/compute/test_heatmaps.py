@@ -218,3 +218,28 @@ def test_tied_top_classes_are_explained_as_the_lowest_index_the_predictions_list
     dense.set_weights([np.zeros_like(dense.get_weights()[0]), np.array(bias, np.float32)])
     explanation = explain(model, np.ones((2, 6, 8, 3), np.float32), ["features"])
     assert explanation.class_indices.tolist() == [expected, expected]
+
+
+def test_a_mixed_precision_model_is_explained_in_float32():
+    """A user's model saved under Keras' mixed_bfloat16 policy computes in bfloat16; the maps are combined and
+    returned in float32, and they match the closed form to bfloat16's precision."""
+    import keras
+
+    from generator.compute.activations import layer_activations
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = linear_head_model()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    images = np.random.default_rng(4).uniform(-1, 1, (3, 6, 8, 3)).astype(np.float32)
+    explanation = explain(model, images, ["features"], methods=ALL_METHODS)
+    assert explanation.class_indices.dtype == np.int32
+    assert {explanation.probabilities.dtype, explanation.probabilities_all.dtype, explanation.activations["features"].dtype} == {np.dtype("float32")}
+    assert {maps["features"].dtype for maps in explanation.cams.values()} == {np.dtype("float32")}
+    activations = layer_activations(model, images, ["features"])["features"]
+    assert activations.dtype == np.float32
+    dense = model.get_layer("predictions").get_weights()[0].astype(np.float64)
+    for index, explained in enumerate(explanation.class_indices):
+        expected = expected_map("gradcam", activations[index].astype(np.float64), dense[:, explained])
+        np.testing.assert_allclose(explanation.heatmaps["features"][index], expected, atol=3e-2)

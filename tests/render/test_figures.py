@@ -95,6 +95,7 @@ def test_activation_tiles_scale_each_channel_from_its_own_minimum_and_a_flat_cha
 
 def test_activation_tiles_are_enlarged_by_a_whole_factor_of_the_longer_side():
     assert channel_tiles(np.zeros((7, 7, 2), np.float32)).shape == (2, 63, 63, 3)  # 64 // 7 = 9
+    assert channel_tiles(np.zeros((13, 13, 1), np.float32)).shape == (1, 52, 52, 3)  # 64 // 13 = 4
     assert channel_tiles(np.zeros((8, 4, 1), np.float32)).shape == (1, 64, 32, 3)  # by the longer side
     assert channel_tiles(np.zeros((40, 40, 1), np.float32)).shape == (1, 40, 40, 3)  # never shrunk, never by 2
     assert channel_tiles(np.zeros((2, 2, 100), np.float32)).shape[0] == 64  # the first 64 channels by default
@@ -150,7 +151,9 @@ def test_encoders_refuse_pixels_that_are_not_uint8_and_say_what_they_got():
             encode(np.zeros((2, 2, 3)))
 
 
-@pytest.mark.parametrize("size,expected", [((640, 100), (320, 50)), ((700, 90), (234, 30)), ((200, 120), (200, 120))])
+@pytest.mark.parametrize(
+    "size,expected", [((640, 100), (320, 50)), ((642, 100), (214, 34)), ((700, 90), (234, 30)), ((200, 120), (200, 120))]
+)
 def test_a_thumbnail_is_reduced_by_a_whole_factor_to_at_most_320_px(size, expected):
     pixels = np.random.default_rng(2).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
     data = webp_thumbnail(pixels)
