@@ -144,7 +144,7 @@ def test_layer_pages_are_left_out_of_the_search_index(site):
     assert not any("/layers/" in location for location in locations)
 
 
-def test_the_site_opened_from_a_file_share_works_and_its_search_finds_a_backbone(site_folder, browser):
+def test_the_site_opened_from_a_file_share_works_and_its_search_answers(site_folder, browser):
     """``file://``: no XHR (navigation.instant is off), and the offline plugin's search runs in an iframe worker."""
     page, errors = _open(browser, (site_folder / "index.html").as_uri())
     assert page.locator("img").count() >= 2 and errors == []

@@ -15,4 +15,4 @@ def layer_activations(model, images: np.ndarray, layer_names: list[str]) -> dict
     outputs = run_model(probe, np.asarray(images, dtype=np.float32), training=False)
     if len(layer_names) == 1:
         outputs = [outputs]
-    return {name: np.asarray(output, dtype=np.float32) for name, output in zip(layer_names, outputs, strict=True)}
+    return {name: np.asarray(outputs[index], dtype=np.float32) for index, name in enumerate(layer_names)}

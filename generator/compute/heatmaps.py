@@ -69,8 +69,8 @@ def explain(
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
     # A mixed-precision model hands back bfloat16 tensors: the methods combine them in float32 (Grad-CAM++ cubes
     # its gradients), and callers always get float32.
-    activations = {name: np.asarray(activation, dtype=np.float32) for name, activation in zip(layer_names, activations, strict=True)}
-    gradients = {name: np.asarray(gradient, dtype=np.float32) for name, gradient in zip(layer_names, gradients, strict=True)}
+    activations = {name: np.asarray(activations[index], dtype=np.float32) for index, name in enumerate(layer_names)}
+    gradients = {name: np.asarray(gradients[index], dtype=np.float32) for index, name in enumerate(layer_names)}
     cams = {method: {name: CAM_METHODS[method](activations[name], gradients[name]) for name in layer_names} for method in methods}
     return Explanation(
         heatmaps=cams[methods[0]],
@@ -91,7 +91,7 @@ _PASSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 """Per model, per (layers, class_index, compiled): the forward-and-backward pass, built once, reused per batch."""
 
 
-def _forward_backward(model, layer_names: tuple[str, ...], class_index: int | None, compiled: bool = True):
+def _forward_backward(model, layer_names: tuple[str, ...], class_index: int | None, compiled: bool):
     """(activations, gradients, scores, explained class) of a batch, from one forward and one backward pass."""
     import keras
     import tensorflow as tf

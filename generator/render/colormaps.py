@@ -18,6 +18,6 @@ def lookup_table(name: str) -> np.ndarray:
 
 def apply_colormap(values: np.ndarray, name: str) -> np.ndarray:
     """uint8 RGB (..., 3) of ``values`` in [0, 1] (clipped; NaN counts as 0)."""
-    values = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0)
+    values = np.nan_to_num(np.asarray(values, dtype=np.float32))  # NaN to 0
     indices = np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.intp)
     return lookup_table(name)[indices]

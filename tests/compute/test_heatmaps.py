@@ -243,3 +243,33 @@ def test_a_mixed_precision_model_is_explained_in_float32():
     for index, explained in enumerate(explanation.class_indices):
         expected = expected_map("gradcam", activations[index].astype(np.float64), dense[:, explained])
         np.testing.assert_allclose(explanation.heatmaps["features"][index], expected, atol=3e-2)
+
+
+@pytest.mark.parametrize("mode,passes_in_python", [({}, 1), ({"compiled": True}, 1), ({"compiled": False}, 3)])
+def test_the_compiled_pass_is_traced_once_and_reused_and_the_eager_pass_runs_every_time(monkeypatch, mode, passes_in_python):
+    """Compiled (the default): the network's Python is run once, to trace; eager: once per batch, no tracing."""
+    import generator.compute.heatmaps as heatmaps
+
+    calls = []
+    original = heatmaps.run_model
+    monkeypatch.setattr(heatmaps, "run_model", lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+    model, images = corner_model(), np.zeros((2, 16, 16, 3), np.float32)
+    for _ in range(3):
+        explain(model, images, ["colour"], **mode)
+    assert len(calls) == passes_in_python
+
+
+def test_a_mixed_precision_model_ending_in_a_softmax_layer_gives_float32_probabilities():
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        inputs = keras.Input((6, 8, 3))
+        features = keras.layers.Conv2D(4, 1, activation="relu", name="features")(inputs)
+        scores = keras.layers.Dense(3, name="scores")(keras.layers.GlobalAveragePooling2D()(features))
+        model = keras.Model(inputs, keras.layers.Activation("softmax", name="probabilities")(scores))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    explanation = explain(model, np.random.default_rng(0).uniform(-1, 1, (2, 6, 8, 3)).astype(np.float32), ["features"])
+    assert explanation.probabilities.dtype == np.float32 and explanation.probabilities_all.dtype == np.float32
+    np.testing.assert_allclose(explanation.probabilities_all.sum(axis=1), 1.0, atol=1e-2)

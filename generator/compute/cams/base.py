@@ -31,5 +31,6 @@ class CamMethod(ABC):
 
 def normalise(maps: np.ndarray) -> np.ndarray:
     """Scale each map to [0, 1] by its own maximum; an all-zero map stays zero."""
-    peak = maps.reshape(maps.shape[0], -1).max(axis=1).reshape(-1, 1, 1)
-    return np.where(peak > 0, maps / np.where(peak > 0, peak, 1.0), 0.0).astype(np.float32)
+    maps = np.asarray(maps, dtype=np.float32)
+    peak = maps.max(axis=(1, 2), keepdims=True)
+    return np.divide(maps, peak, out=np.zeros_like(maps), where=peak > 0)

@@ -15,6 +15,6 @@ class GradCamPlusPlus(CamMethod):
     def combine(self, activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
         squared, cubed = gradients**2, gradients**3
         denominator = 2.0 * squared + activations.sum(axis=(1, 2), keepdims=True) * cubed
-        alpha = np.where(denominator != 0.0, squared / np.where(denominator != 0.0, denominator, 1.0), 0.0)
+        alpha = np.divide(squared, denominator, out=np.zeros_like(squared), where=denominator != 0.0)
         weights = (alpha * np.maximum(gradients, 0.0)).sum(axis=(1, 2), keepdims=True)
         return np.maximum((weights * activations).sum(axis=-1), 0.0)
