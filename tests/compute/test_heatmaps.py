@@ -135,7 +135,7 @@ def test_each_method_matches_its_closed_form_on_a_linear_head_with_weights_of_bo
     model = linear_head_model()
     rng = np.random.default_rng(4)
     images = (rng.uniform(-1, 1, (5, 6, 8, 3)) + rng.normal(size=(5, 1, 1, 3)) * 1.5).astype(np.float32)
-    activations = keras.Model(model.inputs, model.get_layer("features").output)(images).numpy().astype(np.float64)
+    activations = keras.Model(model.inputs[0], model.get_layer("features").output)(images).numpy().astype(np.float64)
     dense, bias = (value.astype(np.float64) for value in model.get_layer("predictions").get_weights())
     logits = activations.mean(axis=(1, 2)) @ dense + bias
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
