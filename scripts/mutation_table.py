@@ -27,6 +27,13 @@ def module_of(mutant: str) -> str:
     return dotted.replace(".", "/") + ".py"
 
 
+def table_row(label: str, counts: Counter, share: str) -> str:
+    """One Markdown row: the mutants, each status' count, and the share killed formatted with ``share``."""
+    mutants = sum(counts.values())
+    columns = [mutants, counts["killed"], counts["survived"], counts["timeout"], counts["no tests"]]
+    return f"| {label} | " + " | ".join(map(str, columns)) + f" | {share.format(100 * counts['killed'] / mutants)} |"
+
+
 def main() -> int:
     statuses = results()
     if not statuses:
@@ -39,14 +46,9 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     total: Counter = Counter()
     for module in sorted(per_module):
-        counts = per_module[module]
-        total.update(counts)
-        row = sum(counts.values())
-        print(f"| `{module}` | {row} | {counts['killed']} | {counts['survived']} | {counts['timeout']} | {counts['no tests']} | "
-              f"{100 * counts['killed'] / row:.0f} % |")
-    row = sum(total.values())
-    print(f"| **all** | {row} | {total['killed']} | {total['survived']} | {total['timeout']} | {total['no tests']} | "
-          f"**{100 * total['killed'] / row:.1f} %** |")
+        total.update(per_module[module])
+        print(table_row(f"`{module}`", per_module[module], "{:.0f} %"))
+    print(table_row("**all**", total, "**{:.1f} %**"))
     survivors = sorted(name for name, status in statuses.items() if status != "killed")
     print(f"\n{len(survivors)} not killed (`mutmut show NAME` for each diff):")
     for name in survivors:

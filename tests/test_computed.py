@@ -70,12 +70,7 @@ def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_
         photo("green-top-right", 1, slice(0, 4), slice(12, 16)),
     ]
     config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path), cam=["gradcam", "layercam"])
-    backbone = Backbone(
-        name="corner", title="corner", model=model, input_shape=(16, 16, 3), class_names=("red", "green"),
-        provenance=Provenance(kind="random", summary="test", trained=False, source="hand-set", sha256="0" * 64),
-        preprocess_fn=lambda x: x / 255.0,
-    )
-    results = analyse_images(backbone, ["colour"], images, Compute(config, Cache(tmp_path / "cache")), lambda: None)
+    results = analyse_images(_backbone(model), ["colour"], images, Compute(config, Cache(tmp_path / "cache")), lambda: None)
     for image, expected_class in zip(images, [0, 1, 1], strict=True):
         arrays = results[image.id]
         assert int(arrays["class_index"]) == expected_class, image.id
