@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from generator.cache.layout import CacheLayout
 from generator.registry import APPLICATIONS
 from generator.files import write_text_if_changed
 
@@ -19,7 +20,7 @@ def parameter_counts(cache_dir: Path, progress=None) -> dict[str, int]:
 
     from generator.backbones import load
 
-    path = Path(cache_dir) / f"parameter-counts-keras-{keras.__version__}.json"
+    path = CacheLayout(Path(cache_dir)).parameter_counts(keras.__version__)
     try:
         counts = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -158,15 +158,13 @@ def run_build(args: argparse.Namespace) -> int:
     from generator.tensorflow_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from generator.pipeline import build
+    from generator.cache.layout import CacheLayout
+    from generator.pipeline.run import BuildOptions, build
+    from generator.plan import Shard
     from generator.progress import Reporter
 
-    from generator.pipeline import BuildOptions
-    from generator.plan import Shard
-    from generator.progress import LOG_NAME
-
     options = BuildOptions(force=args.force, only=tuple(args.only or ()), shard=Shard.parse(args.shard) if args.shard else None)
-    reporter = Reporter(quiet=args.quiet, log_file=Path(config.cache_dir) / LOG_NAME)
+    reporter = Reporter(quiet=args.quiet, log_file=CacheLayout(config.cache_dir).log)
     reporter.log(f"build {config_path or '(flags)'}: {' '.join(sys.argv[1:])}")
     try:
         atlas, stats = build(config, reporter=reporter, options=options)

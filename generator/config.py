@@ -146,8 +146,9 @@ class AtlasConfig(BaseModel):
     """Predictions listed per image."""
     class_index: int | None = Field(default=None, ge=0)
     """Class explained by heatmaps; the top-1 prediction of each image when absent."""
-    cam: list[Literal["gradcam", "gradcam++", "layercam", "hirescam"]] = Field(default_factory=lambda: ["gradcam"], min_length=1)
-    """Class-activation methods to render side by side (all come from the same forward and backward pass)."""
+    cam: list[str] = Field(default_factory=lambda: ["gradcam"], min_length=1)
+    """Class-activation methods to render side by side (all come from the same forward and backward pass); the
+    names of ``compute.cams.METHODS``."""
     heatmap_alpha: float = Field(default=0.4, ge=0, le=1)
     """Weight of the heatmap colour when laid over the photo."""
     seed: int = Field(default=0, ge=0)
@@ -178,6 +179,16 @@ class AtlasConfig(BaseModel):
     @classmethod
     def _weights_known(cls, weights: str) -> str:
         return _check_weights(weights)
+
+    @field_validator("cam")
+    @classmethod
+    def _cam_methods_known(cls, methods: list[str]) -> list[str]:
+        from generator.compute.cams import METHODS  # NumPy only: validating a config never imports TensorFlow
+
+        unknown = [method for method in methods if method not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown method {unknown[0]!r}; allowed: {', '.join(METHODS)}")
+        return methods
 
     @model_validator(mode="after")
     def _backbone_weights_known(self) -> "AtlasConfig":
@@ -353,11 +364,3 @@ def parse_model_spec(spec: str) -> dict[str, Any]:
                 raise AtlasError(f"--model {spec}: expected NAME:key=value,... but {item!r} has no '='")
             entry[key.strip()] = yaml.safe_load(value.strip())
     return entry
-
-
-def recipe_overrides(config: AtlasConfig, backbone_name: str) -> dict[str, Any]:
-    """The ``recipe:`` settings of the backbone named ``backbone_name`` (its slug), without the unset ones."""
-    for spec in config.backbones:
-        if spec.slug == backbone_name and spec.recipe is not None:
-            return spec.recipe.model_dump(exclude_none=True)
-    return {}

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-LOG_NAME = "keras-atlas.log"
 
 
 class Reporter:

@@ -1,15 +1,20 @@
-"""Plain values handed from the pipeline to the pages stage: what was drawn, and where its files are.
+"""Plain values handed from the draw stage to the pages stage: what was drawn, and where its files are.
 
-Paths are relative to the generated folder (``<docs_dir>/atlas``). Nothing here refers to Keras.
+Paths of files and pages are relative to the generated folder (``<docs_dir>/atlas``) and come from
+``plan.names``; templates link them with the ``link`` filter. Nothing here refers to Keras.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from generator.classes import Prediction
-from generator.compute.summary import Summary
+from generator.plan.units import LayerFacts
 from generator.weights import Provenance
+
+if TYPE_CHECKING:
+    from generator.compute.summary import Summary
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,7 @@ class PhotoResult:
     photo: str
     thumbnail: str
     """WebP thumbnail for grids and tables; the photo itself opens in the lightbox."""
+    page: str
     breed: str | None = None
     species: str | None = None
 
@@ -36,30 +42,26 @@ class LayerFigure:
 
 
 @dataclass(frozen=True)
-class LayerResult:
-    name: str
-    slug: str
-    kind: str
-    output_shape: str
-    channels: int
+class LayerResult(LayerFacts):
+    """A drawn layer: its facts (see ``plan.units.LayerFacts``) and its figures."""
+
     filters_shown: int
+    activation_channels: int
+    """Channels shown in each activation grid: the first ones, up to ``plan.ACTIVATION_CHANNELS``."""
     mosaic: str
     mosaic_thumbnail: str
     """WebP thumbnail of the mosaic, shown on cards and linking to the full PNG."""
     figures: list[LayerFigure]
-    receptive_field: int | None = None
-    """Input pixels one unit sees (None where the graph does not say)."""
-    period: int | None = None
-    """Side of the tile the filter images were optimised as, when smaller than the image."""
 
 
 @dataclass(frozen=True)
 class BackboneResult:
     name: str
     title: str
+    page: str
     provenance: Provenance
     input_shape: tuple[int, int, int]
-    summary: Summary
+    summary: "Summary"
     architecture_svg: str | None
     architecture_png: str | None
     architecture_note: str | None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from generator.cache.layout import CacheLayout
 from generator.config import AtlasConfig
 from generator.errors import AtlasError
 from generator.files import write_text_if_changed
@@ -60,7 +61,7 @@ def derived_mkdocs_config(config: AtlasConfig, nav: list | None = None) -> dict:
     extensions = []
     for extension in settings.get("markdown_extensions", []):
         if isinstance(extension, dict) and "pymdownx.snippets" in extension:
-            pages = str(Path(config.cache_dir).resolve() / "pages")  # the build's timings (see pipeline.TIMINGS_PAGE)
+            pages = str(CacheLayout(Path(config.cache_dir).resolve()).pages)  # the build's timings (see report.TIMINGS_PAGE)
             extension = {"pymdownx.snippets": {**extension["pymdownx.snippets"], "base_path": [str(docs_dir), pages]}}
         extensions.append(extension)
     settings["markdown_extensions"] = extensions
@@ -71,7 +72,7 @@ def build_site(config: AtlasConfig, nav: list | None = None) -> Path:
     """Run ``mkdocs build --strict`` and put the result at ``config.site_dir``."""
     site_dir = Path(config.site_dir).resolve()
     staging = site_dir.with_name(site_dir.name + ".building")
-    derived = Path(config.cache_dir).resolve() / "mkdocs.yml"
+    derived = CacheLayout(Path(config.cache_dir).resolve()).mkdocs_config
     write_text_if_changed(derived, yaml.safe_dump(derived_mkdocs_config(config, nav), sort_keys=False, allow_unicode=True))
     shutil.rmtree(staging, ignore_errors=True)
     result = subprocess.run(

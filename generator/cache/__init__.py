@@ -1,14 +1,14 @@
 """The content-addressed cache between the stages, in two tiers.
 
 - ``arrays``: what compute produced (filter images, activations, heatmaps, probabilities). The key is the sha256
-  of everything an array depends on: the backbone and its weights' hash, the image's bytes, the layer, every
-  compute parameter, the seed, and a hash of the compute code.
+  of everything an array depends on (see ``generator.plan.keys``).
 - ``figures``: the encoded PNG/JPEG/SVG files made from those arrays. The key is the array key plus every render
   parameter and a hash of the render code. Changing a colour map re-renders without recomputing; changing the
   compute code invalidates both tiers.
 
-Entries are verified on read (see ``store``); a damaged entry counts as missing. ``last-build.json`` lists the
-keys the latest build used, which is what ``keras-atlas cache --prune`` keeps.
+Both tiers are read and filled through one ``get_or_make``. Entries are verified on read (see ``store``); a
+damaged entry counts as missing. ``last-build.json`` lists the keys the latest build used, which is what
+``keras-atlas cache --prune`` keeps. Where each file lives is ``layout``'s business.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from generator.cache.layout import TIERS, CacheLayout
 from generator.cache.store import Store
 from generator.files import write_text_if_changed
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-LAST_BUILD = "last-build.json"
 
 
 @cache
@@ -66,21 +66,23 @@ class Cache:
     """Both tiers of one cache folder, with the hit and miss counts a build reports."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.arrays = Store(self.root, "arrays")
-        self.figures = Store(self.root, "figures")
-        self.computed = 0
-        """Array entries computed by this build (cache misses, and units redone on purpose)."""
+        self.layout = CacheLayout(Path(root))
+        self.root = self.layout.root
+        self.arrays = Store(self.layout.tier("arrays"), encode=arrays_to_bytes, decode=arrays_from_bytes)
+        self.figures = Store(self.layout.tier("figures"))
+
+    @property
+    def computed(self) -> int:
+        """Array entries made by this build (cache misses, and units redone on purpose)."""
+        return self.arrays.made
 
     def get_arrays(self, key: str) -> dict[str, np.ndarray] | None:
-        payload = self.arrays.get(key)
-        return None if payload is None else arrays_from_bytes(payload)
+        return self.arrays.load(key)
 
     def put_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> None:
-        self.arrays.put(key, arrays_to_bytes(arrays))
-        self.computed += 1
+        self.arrays.save(key, arrays)
 
     def record_last_build(self) -> None:
         """Remember the keys this build used; ``keras-atlas cache --prune`` keeps exactly these."""
-        used = {"arrays": sorted(self.arrays.used), "figures": sorted(self.figures.used)}
-        write_text_if_changed(self.root / LAST_BUILD, json.dumps(used, indent=0) + "\n")
+        used = {tier: sorted(getattr(self, tier).used) for tier in TIERS}
+        write_text_if_changed(self.layout.last_build, json.dumps(used, indent=0) + "\n")

@@ -8,13 +8,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.cache import LAST_BUILD
+from generator.cache.layout import DOWNLOAD_FOLDERS, TIERS, CacheLayout
 from generator.cache.store import SUFFIX, entries, key_of, unseal
 from generator.errors import AtlasError
-
-TIERS = ("arrays", "figures")
-OTHER_FOLDERS = ("packages", "weights")
-"""Downloaded weight packages and their converted weights: listed by ``usage``, never pruned."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +24,7 @@ class TierUsage:
 
 def last_build_keys(root: Path) -> dict[str, set[str]] | None:
     try:
-        recorded = json.loads((Path(root) / LAST_BUILD).read_text())
+        recorded = json.loads(CacheLayout(Path(root)).last_build.read_text())
     except (OSError, ValueError):
         return None
     return {tier: set(recorded.get(tier, ())) for tier in TIERS}
@@ -36,16 +32,17 @@ def last_build_keys(root: Path) -> dict[str, set[str]] | None:
 
 def usage(root: Path) -> list[TierUsage]:
     """Entries and bytes per tier, and for the weights folders; how many entries the latest build left unused."""
-    root = Path(root)
-    keep = last_build_keys(root)
+    layout = CacheLayout(Path(root))
+    keep = last_build_keys(layout.root)
     rows = []
     for tier in TIERS:
-        files = list(entries(root / tier))
+        files = list(entries(layout.tier(tier)))
         unused = None if keep is None else sum(key_of(path) not in keep[tier] for path in files)
         rows.append(TierUsage(tier, len(files), sum(path.stat().st_size for path in files), unused))
-    for folder in OTHER_FOLDERS:
-        files = [path for path in (root / folder).rglob("*") if path.is_file()] if (root / folder).is_dir() else []
-        rows.append(TierUsage(folder, len(files), sum(path.stat().st_size for path in files), None))
+    for name in DOWNLOAD_FOLDERS:
+        folder = getattr(layout, name)
+        files = [path for path in folder.rglob("*") if path.is_file()] if folder.is_dir() else []
+        rows.append(TierUsage(name, len(files), sum(path.stat().st_size for path in files), None))
     return rows
 
 
@@ -54,19 +51,19 @@ def prune(root: Path) -> tuple[int, int]:
 
     Weight packages are kept: they are the slow downloads, and are keyed by their pinned sha256 anyway.
     """
-    root = Path(root)
-    keep = last_build_keys(root)
+    layout = CacheLayout(Path(root))
+    keep = last_build_keys(layout.root)
     if keep is None:
-        raise AtlasError(f"cache: {root / LAST_BUILD} is missing, so it is unknown what a current build uses; "
+        raise AtlasError(f"cache: {layout.last_build} is missing, so it is unknown what a current build uses; "
                          "run keras-atlas build once with this cache, then prune")
     removed = freed = 0
     for tier in TIERS:
-        for path in entries(root / tier):
+        for path in entries(layout.tier(tier)):
             if key_of(path) not in keep[tier]:
                 freed += path.stat().st_size
                 path.unlink()
                 removed += 1
-        for folder in sorted((root / tier).glob("*")) if (root / tier).is_dir() else []:
+        for folder in sorted(layout.tier(tier).glob("*")) if layout.tier(tier).is_dir() else []:
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
     return removed, freed
@@ -78,19 +75,19 @@ def merge(sources: list[Path], target: Path) -> tuple[int, int]:
     Entries are content-addressed, so two shards never disagree about a key: an entry already in ``target`` is
     kept. A damaged entry is skipped and reported; the build that renders from ``target`` recomputes it.
     """
-    target = Path(target)
+    target_layout = CacheLayout(Path(target))
     copied = damaged = 0
     for source in sources:
         source = Path(source)
         if not source.is_dir():
             raise AtlasError(f"merge: {source} is not a cache folder")
-        if source.resolve() == target.resolve():
+        if source.resolve() == target_layout.root.resolve():
             continue
         for tier in TIERS:
-            for path in entries(source / tier):
+            for path in entries(CacheLayout(source).tier(tier)):
                 if path.suffix != SUFFIX:
                     continue
-                destination = target / tier / path.parent.name / path.name
+                destination = target_layout.tier(tier) / path.parent.name / path.name
                 if destination.exists():
                     continue
                 if unseal(path.read_bytes()) is None:

@@ -1,9 +1,9 @@
 """Filter visualisation: activation maximisation of many filters of one layer at once.
 
-The code this grew from optimised one filter at a time in eager mode. Here every requested filter of a layer is
-one image of a single batch, optimised together in one compiled step (``tf.function``) on a model cut at that
-layer: image ``i`` maximises the mean activation of filter ``filter_indices[i]``. Since Adam is element-wise and
-the images never interact, this is the same optimisation as one filter at a time, done in one pass.
+Every requested filter of a layer is one image of a single batch, optimised together in one compiled step
+(``tf.function``) on a model cut at that layer: image ``i`` maximises the mean activation of filter
+``filter_indices[i]``. Since Adam is element-wise and the images never interact, this is the same optimisation
+as one filter at a time, done in one pass instead of one per filter.
 
 The recipe is the one that gives readable pictures (see ``fourier``, ``transforms`` and ``redirected_relu``):
 a decorrelated Fourier parametrisation, a random affine transform per image at every step, Adam, and a ReLU

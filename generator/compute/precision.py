@@ -1,10 +1,9 @@
 """Which number format the filter loop's network computes in: float32, or bfloat16 where the hardware has it.
 
-A network dominated by large convolutions (VGG, ResNet) is bound by arithmetic, and bfloat16 doubles the
-arithmetic rate where the chip computes it natively: on this project's AMD EPYC (AVX512-BF16) a 3x3
-convolution runs at 440 GFLOP/s against 228 in float32, and VGG16's forward and backward pass to
-``block4_conv1`` takes 530 ms a step against 1050. A MobileNet is bound by memory traffic through depthwise
-convolutions, which have no fast bfloat16 kernel on the CPU (175 ms against 85): it stays in float32.
+A network dominated by large convolutions (VGG, ResNet) is bound by arithmetic, and bfloat16 about doubles
+the arithmetic rate where the chip computes it natively (AVX512-BF16, AMX). A MobileNet is bound by memory
+traffic through depthwise convolutions, which have no fast bfloat16 kernel on the CPU, so it is slower in
+bfloat16 and stays in float32. The timings behind both are in ``benchmarks/README.md``.
 
 Only the network runs in bfloat16. The image's Fourier coefficients, Adam's moments and the loss stay in
 float32, so what changes is the rounding of each step's gradient, not where the optimisation goes. The

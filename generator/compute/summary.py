@@ -58,8 +58,8 @@ def layer_summary(model) -> Summary:
 def architecture_dot(model, *, max_layers: int = 2000) -> str:
     """DOT source of the architecture plot (``keras.utils.model_to_dot``), or '' for absurdly deep graphs.
 
-    Graphviz lays out even NASNetMobile's 771 layers in about a second (measured), so every Keras Application
-    gets its plot; beyond ``max_layers`` the page says why there is none instead.
+    Graphviz lays out even NASNetMobile's 771 layers in about a second, so every Keras Application gets its
+    plot; beyond ``max_layers`` the page says why there is none instead.
     """
     import keras
 

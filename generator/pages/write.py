@@ -9,10 +9,14 @@ import jinja2
 
 from generator.pages.markdown import attr, count, md, percent
 from generator.paths import GENERATED_SUBDIR, TEMPLATES_DIR
+from generator.plan import names
 from generator.results import AtlasResult, BackboneResult
 
-HOME_SNIPPET = "_home.md"
-"""Generated card grid, included by the hand-written ``site_src/index.md`` (MkDocs itself skips ``_*.md``)."""
+
+@jinja2.pass_context
+def link(context: jinja2.runtime.Context, target: str) -> str:
+    """``{{ file|link }}``: the link to ``target`` from the page being rendered (``here``)."""
+    return names.relative_link(target, context["here"])
 
 
 @lru_cache(maxsize=1)
@@ -25,12 +29,14 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,  # Markdown, not HTML: every user-supplied string goes through |md or |attr instead
     )
-    env.filters.update(md=md, attr=attr, count=count, percent=percent)
+    env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link)
+    env.globals["pages"] = {"compare": names.COMPARE_PAGE, "width_sweep": names.WIDTH_SWEEP_PAGE, "report": names.REPORT_PAGE}
     return env
 
 
-def render(template: str, **context) -> str:
-    return environment().get_template(template).render(**context)
+def render(template: str, here: str, **context) -> str:
+    """The Markdown of the page at ``here`` (relative to the generated folder)."""
+    return environment().get_template(template).render(here=here, **context)
 
 
 def width_sweep(atlas: AtlasResult) -> list[BackboneResult]:
@@ -50,29 +56,26 @@ def write_pages(atlas: AtlasResult, writer) -> None:
     photos = {photo.id: photo for photo in atlas.photos}
     sweep = width_sweep(atlas)
     classifiers = [backbone for backbone in atlas.backbones if backbone.has_classifier]
-    writer.write(
-        HOME_SNIPPET,
-        render("home.md.j2", atlas=atlas, photos=photos, sweep=sweep, prefix=f"{GENERATED_SUBDIR}/").encode(),
-    )
-    writer.write("report.md", render("report.md.j2", atlas=atlas).encode())
-    writer.write("compare.md", render("compare.md.j2", backbones=classifiers, photos=atlas.photos,
-                                      untrained=any(not b.provenance.trained for b in classifiers)).encode())
+    pages = {
+        names.HOME_SNIPPET: ("home.md.j2", dict(atlas=atlas, photos=photos, sweep=sweep, prefix=f"{GENERATED_SUBDIR}/")),
+        names.REPORT_PAGE: ("report.md.j2", dict(atlas=atlas)),
+        names.COMPARE_PAGE: ("compare.md.j2", dict(backbones=classifiers, photos=atlas.photos,
+                                                   untrained=any(not b.provenance.trained for b in classifiers))),
+    }
     if sweep:
-        writer.write("width-sweep.md", render("width-sweep.md.j2", sweep=sweep, photos=atlas.photos).encode())
+        pages[names.WIDTH_SWEEP_PAGE] = ("width-sweep.md.j2", dict(sweep=sweep, photos=atlas.photos))
     cam_title = next((figure.heatmaps[0][0] for backbone in classifiers for figure in backbone.layers[-1].figures
                       if figure.heatmaps), "Grad-CAM")
     top_k = next((backbone.settings.get("top_k") for backbone in atlas.backbones), 3)
-    writer.write("images/index.md", render("photos.md.j2", photos=atlas.photos).encode())
+    pages[names.PHOTOS_PAGE] = ("photos.md.j2", dict(photos=atlas.photos))
     for photo in atlas.photos:
-        writer.write(f"images/{photo.id}/index.md", render("image.md.j2", photo=photo, backbones=atlas.backbones,
-                                                         cam_title=cam_title, top_k=top_k).encode())
+        pages[photo.page] = ("image.md.j2", dict(photo=photo, backbones=atlas.backbones, cam_title=cam_title, top_k=top_k))
     for backbone in atlas.backbones:
-        writer.write(f"{backbone.name}/index.md", render("backbone.md.j2", backbone=backbone, photos=photos).encode())
+        pages[backbone.page] = ("backbone.md.j2", dict(backbone=backbone, photos=photos))
         for layer in backbone.layers:
-            writer.write(
-                f"{backbone.name}/layers/{layer.slug}/index.md",
-                render("layer.md.j2", backbone=backbone, layer=layer, photos=photos).encode(),
-            )
+            pages[layer.page] = ("layer.md.j2", dict(backbone=backbone, layer=layer, photos=photos))
+    for page, (template, context) in pages.items():
+        writer.write(page, render(template, page, **context).encode())
 
 
 def navigation(atlas: AtlasResult, hand_written: list[str]) -> list:
@@ -80,19 +83,21 @@ def navigation(atlas: AtlasResult, hand_written: list[str]) -> list:
 
     Without it MkDocs titles sections after folder names ('Mobilenet alpha0 25').
     """
+    def generated(page: str) -> str:
+        return f"{GENERATED_SUBDIR}/{page}"
+
     nav: list = [{"Home": "index.md"}] + [{_title_of(page): page} for page in hand_written]
-    side_by_side: list = [{"Comparison": f"{GENERATED_SUBDIR}/compare.md"}]
+    side_by_side: list = [{"Comparison": generated(names.COMPARE_PAGE)}]
     if width_sweep(atlas):
-        side_by_side.append({"Width sweep": f"{GENERATED_SUBDIR}/width-sweep.md"})
-    photos = [f"{GENERATED_SUBDIR}/images/index.md"]  # the section's index page (navigation.indexes)
-    photos += [{_nav_title(photo.file_name): f"{GENERATED_SUBDIR}/images/{photo.id}/index.md"} for photo in atlas.photos]
+        side_by_side.append({"Width sweep": generated(names.WIDTH_SWEEP_PAGE)})
+    photos = [generated(names.PHOTOS_PAGE)]  # the section's index page (navigation.indexes)
+    photos += [{_nav_title(photo.file_name): generated(photo.page)} for photo in atlas.photos]
     side_by_side.append({"Photos": photos})
     nav.append({"Side by side": side_by_side})
     for backbone in atlas.backbones:
-        base = f"{GENERATED_SUBDIR}/{backbone.name}"
-        layers = [{_nav_title(layer.name): f"{base}/layers/{layer.slug}/index.md"} for layer in backbone.layers]
-        nav.append({_nav_title(backbone.title): [f"{base}/index.md", *layers]})  # the backbone page is the section's index
-    nav.append({"Build report": f"{GENERATED_SUBDIR}/report.md"})
+        layers = [{_nav_title(layer.name): generated(layer.page)} for layer in backbone.layers]
+        nav.append({_nav_title(backbone.title): [generated(backbone.page), *layers]})  # the backbone page is the section's index
+    nav.append({"Build report": generated(names.REPORT_PAGE)})
     return nav
 
 

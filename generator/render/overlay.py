@@ -1,8 +1,8 @@
 """A heatmap laid over its photograph.
 
-The code this grew from added a 0..255 colour map to a 0..255 image and scaled the sum by 255 again, which
-wrapped around and washed the photo out. Here the blend is a convex combination in floating point, rounded and
-clipped once: the result is always within 0..255 and the photograph stays visible under the colour.
+The blend is a convex combination in floating point, rounded and clipped once: the result is always within
+0..255 and the photograph stays visible under the colour (adding two 0..255 images and scaling the sum would
+wrap around and wash the photo out).
 """
 
 from __future__ import annotations

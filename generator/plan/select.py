@@ -1,24 +1,23 @@
-"""The plan: the work units of a build, the ones ``--force``/``--only`` redo, and the share of each shard.
+"""Filters of the plan: which units ``--force``/``--only`` redo, and which a shard (``--shard I/N``) computes.
 
-A work unit is a piece of compute with its own cache entry: the filter images of one layer of one backbone, or
-the analysis (predictions, activations, heatmaps) of one image by one backbone. Its path names it in
-``--only`` patterns and in shard assignment:
-
-- ``<backbone>/<layer>`` for filters, ``<backbone>/images/<image>`` for an image's analysis;
-- figures: ``<backbone>/<layer>`` (the mosaic) and ``<backbone>/<layer>/<image>`` (activations, heatmaps).
+Units and figures are named by their paths (see ``names``); both filters work on those paths alone, so every
+build makes the same plan and only then narrows it.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
 
 from generator.errors import AtlasError
 
 
-@dataclass(frozen=True)
-class WorkUnit:
+class Costed(Protocol):
+    """A work unit as the shard assignment sees it: a path, and a rough cost (``compute.cost``)."""
+
     path: str
     cost: float
 
@@ -55,7 +54,7 @@ def matches(patterns: Sequence[str], path: str) -> bool:
     return any(fnmatch.fnmatchcase(prefix, pattern) for pattern in patterns for prefix in prefixes)
 
 
-def assign(units: Sequence[WorkUnit], shard: Shard) -> set[str]:
+def assign(units: Sequence[Costed], shard: Shard) -> set[str]:
     """The paths of the units shard ``shard`` computes: a deterministic, cost-balanced 1/N of them.
 
     Longest processing time first: units by falling cost (ties by path) each go to the least-loaded shard (ties
@@ -69,3 +68,10 @@ def assign(units: Sequence[WorkUnit], shard: Shard) -> set[str]:
         if lightest == shard.index - 1:
             mine.add(unit.path)
     return mine
+
+
+def redo_predicate(force: bool, only: Sequence[str]) -> Callable[[str], bool]:
+    """Which unit and figure paths to redo regardless of the cache: those ``only`` matches, else all with ``force``."""
+    if only:
+        return partial(matches, tuple(only))
+    return (lambda path: True) if force else (lambda path: False)

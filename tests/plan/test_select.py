@@ -1,10 +1,17 @@
-"""Work units: which ones --only redoes, and how shards split them."""
+"""Filters of the plan: which units --only redoes, and how shards split them."""
+
+from dataclasses import dataclass
 
 import pytest
 
-from generator.compute.cost import analysis_cost, filters_cost, macs_up_to
 from generator.errors import AtlasError
-from generator.plan import Shard, WorkUnit, assign, matches
+from generator.plan import Shard, assign, matches, redo_predicate
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    path: str
+    cost: float
 
 
 @pytest.mark.parametrize(
@@ -40,11 +47,8 @@ def test_shards_split_the_units_exactly_once_and_balance_their_cost():
     assert shares == [assign(list(reversed(units)), Shard(index, 3)) for index in (1, 2, 3)]  # order-free
 
 
-def test_costs_grow_with_depth_canvas_filters_and_steps(tiny_classifier):
-    assert 0 < macs_up_to(tiny_classifier, "conv_a") < macs_up_to(tiny_classifier, "conv_b") < macs_up_to(tiny_classifier)
-    # conv_a: 3x3x3x8 weights at 32x32 positions
-    assert macs_up_to(tiny_classifier, "conv_a") == 3 * 3 * 3 * 8 * 32 * 32
-    base = filters_cost(tiny_classifier, "conv_b", 6, 10, 32)
-    assert filters_cost(tiny_classifier, "conv_b", 6, 10, 64) == pytest.approx(4 * base)
-    assert filters_cost(tiny_classifier, "conv_b", 3, 20, 32) == pytest.approx(base)
-    assert analysis_cost(tiny_classifier) == 3 * macs_up_to(tiny_classifier)
+def test_only_redoes_what_it_matches_and_force_redoes_everything():
+    assert [redo_predicate(False, ())(path) for path in ("vgg16/block1_conv1", "photos/cat")] == [False, False]
+    assert [redo_predicate(True, ())(path) for path in ("vgg16/block1_conv1", "photos/cat")] == [True, True]
+    only = redo_predicate(False, ["vgg16/block1*"])
+    assert [only(path) for path in ("vgg16/block1_conv1", "vgg16/block1_conv1/cat", "vgg16/block2_conv1")] == [True, True, False]

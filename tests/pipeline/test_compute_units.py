@@ -1,13 +1,16 @@
-"""An image's analysis does not depend on the images that share its batch (what makes shards exact)."""
+"""The compute stage: an image's analysis does not depend on the images that share its batch (what makes shards
+exact), cached units are read, not recomputed, and a batch explains each photo's own class."""
 
 import numpy as np
 import pytest
 
 from generator.backbones import Backbone
 from generator.cache import Cache
-from generator.computed import IMAGE_BATCH, Compute, analyse_images, analysis_key, analysis_mode
-from generator.config import AtlasConfig
+from generator.config import AtlasConfig, BackboneSpec
 from generator.images import load_images
+from generator.pipeline.compute_units import analyse_images, compute_backbone
+from generator.plan import IMAGE_BATCH, analysis_mode
+from generator.plan.backbone import plan_backbone
 from generator.weights import Provenance
 
 
@@ -20,6 +23,15 @@ def _backbone(model) -> Backbone:
     )
 
 
+def _plan(backbone: Backbone, layers: list[str], images, mode: str = "compiled", **settings):
+    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], layers=layers, filters=2, steps=2, size=16, **settings)
+    return plan_backbone(BackboneSpec.model_construct(name="tiny", alpha=None, recipe=None), backbone, images, config, mode)
+
+
+def _never(path: str) -> bool:
+    return False
+
+
 @pytest.mark.parametrize("mode", ["compiled", "eager"])
 def test_an_image_gives_the_same_bits_alone_or_in_a_batch(sample_photos, tmp_path, mode):
     """Measured: without the padding to a full batch, MobileNetV2's last layers differ in the last bits."""
@@ -29,27 +41,44 @@ def test_an_image_gives_the_same_bits_alone_or_in_a_batch(sample_photos, tmp_pat
     model = keras.applications.MobileNetV2(weights=None, input_shape=(64, 64, 3), alpha=1.0, classes=20)
     images = load_images([str(path) for path in sample_photos], None).images
     assert len(images) > 1 and len(images) <= IMAGE_BATCH
-    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path), cam=["gradcam", "layercam"])
-    backbone, layers = _backbone(model), ["Conv1", "block_6_expand", "Conv_1"]
-    together = analyse_images(backbone, layers, images, Compute(config, Cache(tmp_path / "a"), analysis_mode=mode), lambda: None)
-    for image in images:
-        work = Compute(config, Cache(tmp_path / image.id), analysis_mode=mode)
-        alone = analyse_images(backbone, layers, [image], work, lambda: None)[image.id]
-        for name, array in together[image.id].items():
-            np.testing.assert_array_equal(alone[name], array, err_msg=f"{image.id}: {name}")
+    backbone = _backbone(model)
+    plan = _plan(backbone, ["Conv1", "block_6_expand", "Conv_1"], images, mode, cam=["gradcam", "layercam"])
+    together = analyse_images(plan, backbone, list(plan.analyses), Cache(tmp_path / "a"), _never)
+    for unit in plan.analyses:
+        alone = analyse_images(plan, backbone, [unit], Cache(tmp_path / unit.image.id), _never)[unit.image.id]
+        for name, array in together[unit.image.id].to_arrays().items():
+            np.testing.assert_array_equal(alone.to_arrays()[name], array, err_msg=f"{unit.image.id}: {name}")
 
 
 def test_cached_images_are_not_recomputed_and_redo_recomputes(tiny_classifier, sample_photos, tmp_path):
     images = load_images([str(path) for path in sample_photos[:2]], None).images
-    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path))
     cache = Cache(tmp_path)
     backbone, batches = _backbone(tiny_classifier), []
-    analyse_images(backbone, ["conv_b"], images, Compute(config, cache), lambda: batches.append(1))
-    analyse_images(backbone, ["conv_b"], images, Compute(config, cache), lambda: batches.append(2))
-    assert batches == [1] and cache.arrays.hits == 2
-    redo_first = Compute(config, cache, redo=lambda path: path == f"tiny/images/{images[0].id}")
-    analyse_images(backbone, ["conv_b"], images, redo_first, lambda: batches.append(3))
-    assert batches == [1, 3]
+    plan = _plan(backbone, ["conv_b"], images)
+    units = list(plan.analyses)
+    analyse_images(plan, backbone, units, cache, _never, lambda: batches.append(1))
+    analyse_images(plan, backbone, units, cache, _never, lambda: batches.append(2))
+    assert batches == [1] and cache.arrays.hits == 2 and cache.computed == 2
+    analyse_images(plan, backbone, units, cache, lambda path: path == f"tiny/images/{images[0].id}", lambda: batches.append(3))
+    assert batches == [1, 3] and cache.computed == 3
+
+
+def test_filter_images_are_computed_only_for_mosaics_still_to_draw(tiny_classifier, sample_photos, tmp_path):
+    """A rebuild whose mosaics are all in the figure tier reads no filter images and computes none."""
+    images = load_images([str(sample_photos[0])], None).images
+    cache, backbone = Cache(tmp_path), _backbone(tiny_classifier)
+    plan = _plan(backbone, ["conv_a", "conv_b"], images)
+    first = compute_backbone(plan, backbone, cache, redo=_never)
+    assert sorted(first.filters) == ["conv_a", "conv_b"] and first.filters["conv_b"].shape == (2, 16, 16, 3)
+    cache.figures.put(plan.layers[1].mosaic.key, b"drawn")
+    again = compute_backbone(plan, backbone, Cache(tmp_path), redo=_never)
+    assert sorted(again.filters) == ["conv_a"]
+    np.testing.assert_array_equal(again.filters["conv_a"], first.filters["conv_a"])
+    redrawn = compute_backbone(plan, backbone, Cache(tmp_path), redo=lambda path: path == "tiny/conv_b")
+    assert sorted(redrawn.filters) == ["conv_a", "conv_b"]
+    in_a_shard = Cache(tmp_path)
+    compute_backbone(plan, backbone, in_a_shard, redo=_never, drawing=False, mine=lambda path: path == "tiny/conv_b")
+    assert in_a_shard.arrays.hits == 1 and in_a_shard.computed == 0
 
 
 def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_class(tmp_path):
@@ -69,14 +98,15 @@ def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_
         photo("green-bottom-right", 1, slice(12, 16), slice(12, 16)),
         photo("green-top-right", 1, slice(0, 4), slice(12, 16)),
     ]
-    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path), cam=["gradcam", "layercam"])
-    results = analyse_images(_backbone(model), ["colour"], images, Compute(config, Cache(tmp_path / "cache")), lambda: None)
+    backbone = _backbone(model)
+    plan = _plan(backbone, ["colour"], images, cam=["gradcam", "layercam"])
+    results = analyse_images(plan, backbone, list(plan.analyses), Cache(tmp_path / "cache"), _never)
     for image, expected_class in zip(images, [0, 1, 1], strict=True):
-        arrays = results[image.id]
-        assert int(arrays["class_index"]) == expected_class, image.id
+        analysis = results[image.id]
+        assert analysis.class_index == expected_class, image.id
         hot = image.pixels.max(axis=-1) > 0
         for method in ("gradcam", "layercam"):
-            heatmap = arrays[f"cam/{method}/colour"]
+            heatmap = analysis.cam(method, "colour")
             np.testing.assert_allclose(heatmap, hot.astype(np.float32), atol=1e-6, err_msg=f"{image.id} {method}")
 
 
@@ -84,10 +114,8 @@ def test_the_mode_comes_from_the_whole_atlas_and_is_part_of_the_key(tmp_path, ti
     """Eager while every photo fits one batch (no tracing to pay), compiled beyond; the two round differently,
     so their results are never mixed in the cache."""
     assert [analysis_mode(count) for count in (1, IMAGE_BATCH, IMAGE_BATCH + 1, 100)] == ["eager", "eager", "compiled", "compiled"]
-    image = load_images([str(sample_photos[0])], None).images[0]
-    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], cache_dir=str(tmp_path))
-    keys = {mode: analysis_key(_backbone(tiny_classifier), ["conv_b"], image, Compute(config, Cache(tmp_path), analysis_mode=mode))
-            for mode in ("eager", "compiled")}
+    images = load_images([str(sample_photos[0])], None).images
+    keys = {mode: _plan(_backbone(tiny_classifier), ["conv_b"], images, mode).analyses[0].key for mode in ("eager", "compiled")}
     assert keys["eager"] != keys["compiled"]
 
 

@@ -1,0 +1,62 @@
+"""What the compute stage hands the draw stage: typed arrays, and their stored form in the array tier.
+
+The stored names (``activations/<layer>``, ``cam/<method>/<layer>``...) are spelled only here: the rest of the
+build reads fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImageAnalysis:
+    """One image through one backbone."""
+
+    activations: dict[str, np.ndarray]
+    """Per drawn layer, its first channels (h, w, channels)."""
+    probabilities: np.ndarray | None = None
+    """Over every class; None without a classifier, like the three fields below."""
+    class_index: int | None = None
+    """The class the heatmaps explain."""
+    class_probability: float | None = None
+    cams: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    """(method, layer) -> the map (h, w) in [0, 1]."""
+
+    def cam(self, method: str, layer: str) -> np.ndarray:
+        return self.cams[(method, layer)]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {f"activations/{layer}": values for layer, values in self.activations.items()}
+        if self.probabilities is not None:
+            arrays["probabilities"] = self.probabilities
+            arrays["class_index"] = np.asarray(self.class_index)
+            arrays["class_probability"] = np.asarray(self.class_probability)
+        for (method, layer), values in self.cams.items():
+            arrays[f"cam/{method}/{layer}"] = values
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "ImageAnalysis":
+        activations, cams = {}, {}
+        for name, values in arrays.items():
+            if name.startswith("activations/"):
+                activations[name.removeprefix("activations/")] = values
+            elif name.startswith("cam/"):
+                method, layer = name.removeprefix("cam/").split("/", 1)
+                cams[(method, layer)] = values
+        if "probabilities" not in arrays:
+            return cls(activations)
+        return cls(activations, arrays["probabilities"], int(arrays["class_index"]), float(arrays["class_probability"]), cams)
+
+
+@dataclass
+class BackboneArrays:
+    """What the draw stage needs of one backbone besides its plan."""
+
+    analyses: dict[str, ImageAnalysis]
+    """By image id."""
+    filters: dict[str, np.ndarray] = field(default_factory=dict)
+    """uint8 filter images (filters, size, size, 3) by layer, for the layers whose mosaic is to be drawn."""

@@ -1,0 +1,163 @@
+"""The draw stage: the planned figures missing from the figure tier, drawn from arrays; the rest read.
+
+Drawing takes arrays and the plan's plain facts and hands back plain results with the files' paths; it never
+runs a network (this module imports neither TensorFlow, Keras nor ``compute/``). A figure's key (see
+``plan.keys``) is the key of the arrays it shows, every render parameter and a hash of the render code, so a
+rebuild with nothing changed reads bytes and draws nothing, and changing how figures are drawn redraws them
+without recomputing the arrays behind them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+from PIL import Image
+
+from generator.cache import Cache
+from generator.classes import decode
+from generator.errors import AtlasError
+from generator.images import SourceImage
+from generator.pipeline.arrays import BackboneArrays
+from generator.plan import names
+from generator.plan.keys import PHOTO_SIDE
+from generator.plan.units import BackbonePlan, Figure, LayerPlan, PhotoPlan
+from generator.render.activations import activation_grid
+from generator.render.architecture import graphviz, png_dpi
+from generator.render.contrast import stretch
+from generator.render.encode import jpeg_bytes, png_bytes, webp_thumbnail
+from generator.render.mosaic import tile
+from generator.render.overlay import overlay
+from generator.results import BackboneResult, LayerFigure, LayerResult, PhotoResult
+from generator.writer import Writer
+
+
+@dataclass
+class Draw:
+    """Where figures go (the writer), where they are remembered (the cache), and which to redraw regardless."""
+
+    writer: Writer
+    cache: Cache
+    redo: Callable[[str], bool] = lambda path: False
+
+    @property
+    def drawn(self) -> int:
+        return self.cache.figures.made
+
+    def figure(self, figure: Figure, draw: Callable[[], bytes]) -> str:
+        """Write ``figure``'s file: its cached bytes, or ``draw()`` and cache them."""
+        return self.writer.write(figure.file, self.cache.figures.get_or_make(figure.key, draw, redo=self.redo(figure.unit)))
+
+    def thumbnail(self, thumbnail: Figure, of: str) -> str:
+        """The WebP thumbnail of the figure file ``of`` (already written), which pages show and link to ``of``."""
+        def encode() -> bytes:
+            with Image.open(self.writer.root / of) as picture:
+                return webp_thumbnail(np.asarray(picture.convert("RGB")))
+
+        return self.figure(thumbnail, encode)
+
+
+def draw_photo(draw: Draw, plan: PhotoPlan) -> PhotoResult:
+    image = plan.image
+
+    def encode() -> bytes:
+        picture = Image.fromarray(image.pixels)
+        picture.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS)
+        return jpeg_bytes(np.asarray(picture))
+
+    photo = draw.figure(plan.photo, encode)
+    return PhotoResult(image.id, image.file_name, photo, draw.thumbnail(plan.thumbnail, photo),
+                       names.photo_page(image.id), image.breed, image.species)
+
+
+def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> BackboneResult:
+    """Every figure of one backbone, and the result its pages are written from."""
+    svg = png = note = None
+    if plan.architecture is None:
+        note = f"{len(plan.summary.rows)} layers are too many for a readable plot; see the layer summary."
+    else:
+        svg, png = _architecture(draw, plan.architecture, plan.architecture_dot or "")
+    predictions = {}
+    if plan.class_names is not None:  # top_k fits: checked by the config (registry) and preflight (model files)
+        predictions = {image_id: decode(analysis.probabilities[None], plan.class_names, plan.top_k)[0]
+                       for image_id, analysis in arrays.analyses.items()}
+    images = {unit.image.id: unit.image for unit in plan.analyses}
+    return BackboneResult(
+        name=plan.name,
+        title=plan.title,
+        page=names.backbone_page(plan.name),
+        provenance=plan.provenance,
+        input_shape=plan.input_shape,
+        summary=plan.summary,
+        architecture_svg=svg,
+        architecture_png=png,
+        architecture_note=note,
+        has_classifier=plan.class_names is not None,
+        predictions=predictions,
+        layers=[_layer(draw, plan, layer, arrays, images) for layer in plan.layers],
+        settings=plan.page_settings,
+        application=plan.application,
+        alpha=plan.alpha,
+    )
+
+
+def _architecture(draw: Draw, figures: tuple[Figure, Figure], dot: str) -> tuple[str, str]:
+    """The architecture plot as SVG (zoomable) and PNG (for the lightbox), laid out by Graphviz."""
+    svg_figure, png_figure = figures
+    svg = draw.figure(svg_figure, lambda: graphviz(dot, "svg"))
+    svg_bytes = (draw.writer.root / svg).read_bytes()
+
+    def encode_png() -> bytes:
+        raw_png = graphviz(dot, "png", dpi=png_dpi(svg_bytes))
+        return png_bytes(np.asarray(Image.open(io.BytesIO(raw_png)).convert("RGB")))
+
+    return svg, draw.figure(png_figure, encode_png)
+
+
+def _layer(
+    draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays, images: dict[str, SourceImage]
+) -> LayerResult:
+    """The filter mosaic of one layer, and its activation grid and heatmaps for every image."""
+
+    def encode_mosaic() -> bytes:
+        if layer.name not in arrays.filters:
+            raise AtlasError(f"the filter images of {layer.filters.path} were not computed before drawing its mosaic; "
+                             "the figure cache changed during the build: build again")
+        return png_bytes(tile(stretch(arrays.filters[layer.name])))
+
+    mosaic = draw.figure(layer.mosaic, encode_mosaic)
+    figures = []
+    for planned in layer.images:
+        analysis = arrays.analyses[planned.image_id]
+        activations = draw.figure(planned.activations,
+                                  partial(_activations_png, analysis.activations[layer.name], plan.analysis.channels))
+        photo = images[planned.image_id]
+        heatmaps = [
+            (heatmap.title, draw.figure(heatmap.figure, partial(
+                _overlay_jpeg, photo, plan, analysis.cam(heatmap.method, layer.name))))
+            for heatmap in planned.heatmaps
+        ]
+        explained_class = explained_probability = None
+        if analysis.class_index is not None and plan.class_names is not None:
+            explained_class = plan.class_names[analysis.class_index]
+            explained_probability = analysis.class_probability
+        figures.append(LayerFigure(planned.image_id, activations, heatmaps, explained_class, explained_probability))
+    return LayerResult(
+        **layer.facts(),
+        filters_shown=len(layer.filters.indices),
+        activation_channels=min(plan.analysis.channels, layer.channels),
+        mosaic=mosaic,
+        mosaic_thumbnail=draw.thumbnail(layer.mosaic_thumbnail, mosaic),
+        figures=figures,
+    )
+
+
+def _activations_png(activations: np.ndarray, channels: int) -> bytes:
+    return png_bytes(activation_grid(activations, channels))
+
+
+def _overlay_jpeg(image: SourceImage, plan: BackbonePlan, cam: np.ndarray) -> bytes:
+    return jpeg_bytes(overlay(image.resized(plan.input_shape[:2]), cam, alpha=plan.heatmap_alpha))

@@ -1,0 +1,209 @@
+"""The build: config -> images -> plan -> compute the missing units -> draw the missing figures -> pages -> site.
+
+Every build goes through the plan (``generator.plan``): per backbone, the network is loaded once, planned (every
+unit and figure with its key), and only then computed and drawn. ``--only`` and ``--force`` choose what the
+plan redoes; ``--shard I/N`` plans every backbone, keeps its cost-balanced share of the units, computes them
+into its own cache and draws nothing (``keras-atlas merge`` combines the shard caches, and a build from the
+merged cache draws the atlas). Files in the generated folder that a build did not produce are removed at the end
+of a successful build, never before, and never outside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.backbones import Backbone, load_spec
+from generator.cache import Cache
+from generator.config import AtlasConfig, BackboneSpec
+from generator.errors import AtlasError
+from generator.images import SourceImage, load_images
+from generator.paths import GENERATED_SUBDIR
+from generator.pipeline.compute_units import compute_backbone
+from generator.pipeline.draw_figures import Draw, draw_backbone, draw_photo
+from generator.pipeline.preflight import preflight
+from generator.pipeline.report import BuildStats, package_versions, report_settings, write_timings
+from generator.plan import BackbonePlan, FiltersUnit, Shard, analysis_mode, assign, redo_predicate
+from generator.plan.backbone import plan_backbone, plan_photos
+from generator.progress import Reporter
+from generator.results import AtlasResult, BackboneResult
+from generator.safety import GENERATED_MARKER, check_output_folders
+from generator.writer import Writer
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to run a build, beyond what it builds (the config): what to redo, and which shard to be."""
+
+    force: bool = False
+    """Recompute and redraw instead of reading the cache (all units, or those matching ``only``)."""
+    only: Sequence[str] = ()
+    """Patterns of unit paths (see ``plan.matches``) to redo; implies ``force`` for them alone."""
+    shard: Shard | None = None
+
+
+@dataclass
+class _Build:
+    """What every stage of one build shares: the config, its photos, the cache and what to redo."""
+
+    config: AtlasConfig
+    images: list[SourceImage]
+    cache: Cache
+    redo: Callable[[str], bool]
+    reporter: Reporter
+    stats: BuildStats
+    mode: str
+    """``plan.analysis_mode`` of the whole atlas' photo count."""
+
+
+def build(
+    config: AtlasConfig, *, reporter: Reporter | None = None, options: BuildOptions | None = None
+) -> tuple[AtlasResult | None, BuildStats]:
+    """Generate the atlas' Markdown and images under ``config.docs_dir/atlas`` (and the site, if asked).
+
+    In a shard, only compute the shard's units into the cache; the result is then None.
+    """
+    from generator.tensorflow_import import configure_determinism
+
+    reporter = reporter or Reporter(quiet=True)
+    options = options or BuildOptions()
+    stats = BuildStats()
+    started = time.perf_counter()
+    check_output_folders(config)
+    image_set = load_images(config.images, config.per_breed)
+    for skipped in image_set.skipped:
+        reporter.warn(f"skipped {skipped.path}: {skipped.reason}")
+    if not image_set.images:
+        raise AtlasError(f"images: no usable image in {', '.join(config.images)}")
+    stats.stages["images"] = time.perf_counter() - started
+
+    configure_determinism()
+    preflight(config)
+    run = _Build(config, image_set.images, Cache(config.cache_dir), redo_predicate(options.force, options.only),
+                 reporter, stats, analysis_mode(len(image_set.images)))
+    if options.shard is not None:
+        _compute_shard(run, options.shard)
+        stats.cache_hits, stats.computed = run.cache.arrays.hits, run.cache.computed
+        stats.seconds = time.perf_counter() - started
+        return None, stats
+
+    writer = _generated_folder(config)
+    draw = Draw(writer, run.cache, run.redo)
+    photos = [draw_photo(draw, photo) for photo in plan_photos(run.images)]
+    with reporter.session():
+        backbones = [_backbone_stages(run, spec, draw, f"[{index}/{len(config.backbones)}]")
+                     for index, spec in enumerate(config.backbones, 1)]
+    stats.cache_hits, stats.computed = run.cache.arrays.hits, run.cache.computed
+    atlas = AtlasResult(
+        title=config.title,
+        photos=photos,
+        backbones=backbones,
+        skipped=[(str(item.path), item.reason) for item in image_set.skipped],
+        settings=report_settings(config),
+        versions=package_versions(),
+    )
+    _pages_and_site(run, atlas, draw, started)
+    stats.seconds = time.perf_counter() - started
+    return atlas, stats
+
+
+def _generated_folder(config: AtlasConfig) -> Writer:
+    """The writer of the docs folder's generated sub-folder, marked as Keras Atlas' own (see ``safety``)."""
+    from generator.site import prepare_docs_dir
+
+    prepare_docs_dir(config.docs_dir)
+    writer = Writer(Path(config.docs_dir) / GENERATED_SUBDIR)
+    writer.write(GENERATED_MARKER, b"Everything in this folder is generated by keras-atlas and replaced on each build.\n")
+    return writer
+
+
+def _backbone_stages(run: _Build, spec: BackboneSpec, draw: Draw, tag: str) -> BackboneResult:
+    """One backbone through the stages: load it once, plan it, compute the missing units, draw the missing figures."""
+    started = time.perf_counter()
+    backbone = _load(spec, run.config)
+    with _blamed_on(backbone):
+        plan = plan_backbone(spec, backbone, run.images, run.config, run.mode)
+        advance = _progress(run.reporter, tag, plan, len(plan.layers), len(run.images))
+        arrays = compute_backbone(plan, backbone, run.cache, redo=run.redo, advance=advance)
+        result = draw_backbone(draw, plan, arrays)
+    run.reporter.done(tag)
+    seconds = time.perf_counter() - started
+    run.stats.stages[plan.name] = seconds
+    run.reporter.line(f"{plan.title}: {len(plan.layers)} layers x {len(run.images)} images, "
+                      f"{plan.provenance.kind} weights, {seconds:.1f} s")
+    return result
+
+
+def _pages_and_site(run: _Build, atlas: AtlasResult, draw: Draw, started: float) -> None:
+    """Write the pages, remove what this build did not produce, remember the keys it used, build the site."""
+    from generator.pages import navigation, write_pages
+    from generator.site import build_site, hand_written_pages
+
+    stats, pages_started = run.stats, time.perf_counter()
+    write_pages(atlas, draw.writer)
+    stats.files_written, stats.files_removed = draw.writer.written, draw.writer.prune()
+    stats.figures_drawn = draw.drawn
+    run.cache.record_last_build()
+    stats.stages["pages"] = time.perf_counter() - pages_started
+    write_timings(run.config, stats, time.perf_counter() - started)
+    if run.config.build_site:
+        site_started = time.perf_counter()
+        build_site(run.config, navigation(atlas, hand_written_pages(run.config.docs_dir)))
+        stats.stages["site"] = time.perf_counter() - site_started
+
+
+def _load(spec: BackboneSpec, config: AtlasConfig) -> Backbone:
+    """The backbone's network with its weights (once per build; twice for the backbones of a shard)."""
+    return load_spec(spec, spec.weights or config.weights, seed=config.seed, cache_dir=config.cache_dir,
+                     allow_untrained=config.allow_untrained)
+
+
+@contextmanager
+def _blamed_on(backbone: Backbone) -> Iterator[None]:
+    """A bug keeps its traceback, with a note naming the backbone it happened on; ``AtlasError`` says it already."""
+    try:
+        yield
+    except AtlasError:
+        raise
+    except Exception as error:
+        error.add_note(f"keras-atlas: while drawing backbone {backbone.name} ({backbone.title})")
+        raise
+
+
+def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, layers: int, images: int) -> Callable[[str], None]:
+    """A progress bar over the backbone's steps: the photos batch by batch, then the filters layer by layer."""
+    batches = -(-images // plan.analysis.batch)
+    task = reporter.task(f"{tag} {plan.title}", 1 + layers + batches)
+    task(f"{tag} {plan.title}: photos")
+    return lambda step: task(f"{tag} {plan.title}: {step}")
+
+
+def _compute_shard(run: _Build, shard: Shard) -> None:
+    """Plan every backbone, keep this shard's cost-balanced share of the units, compute it into the cache.
+
+    Every shard makes the same plan, so they need not talk to each other. Planning needs each network's weights
+    (their hash is in every key), so a shard's own backbones are loaded twice: seconds, against the hours of
+    compute that sharding is for.
+    """
+    config = run.config
+    plans = [(spec, plan_backbone(spec, _load(spec, config), run.images, config, run.mode)) for spec in config.backbones]
+    units = [unit for _, plan in plans for unit in plan.units]
+    assigned = assign(units, shard)
+    run.stats.units = len(assigned)
+    own = [(spec, plan) for spec, plan in plans if any(unit.path in assigned for unit in plan.units)]
+    run.reporter.line(f"shard {shard}: {len(assigned)} of {len(units)} work units, {len(own)} backbone(s)")
+    with run.reporter.session():
+        for index, (spec, plan) in enumerate(own, 1):
+            started = time.perf_counter()
+            tag = f"[{index}/{len(own)}]"
+            backbone = _load(spec, config)
+            mine = [unit for unit in plan.units if unit.path in assigned]
+            layers = sum(isinstance(unit, FiltersUnit) for unit in mine)
+            with _blamed_on(backbone):
+                compute_backbone(plan, backbone, run.cache, redo=run.redo, mine=assigned.__contains__, drawing=False,
+                                 advance=_progress(run.reporter, tag, plan, layers, len(mine) - layers))
+            run.reporter.done(tag)
+            run.stats.stages[plan.name] = time.perf_counter() - started

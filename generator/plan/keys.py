@@ -1,0 +1,58 @@
+"""The content keys of units and figures: everything a value depends on, hashed. The one place keys are made.
+
+A unit's key covers the backbone, its weights' hash, the image's bytes, the layer, every compute parameter, the
+seed and a hash of the compute code. A figure's key is the key of the arrays it shows plus every render
+parameter (``figure_key`` adds the render code). Changing what a key covers is the one way to redo work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from generator.cache import code_hash, figure_key, make_key
+
+if TYPE_CHECKING:
+    from generator.compute.filters import Recipe
+    from generator.plan.units import AnalysisSettings
+
+PHOTO_SIDE = 512
+"""Longest side of the photo stored once for every page (the lightbox shows it; thumbnails come from it)."""
+
+
+def filters_key(backbone: str, weights: str, layer: str, indices: tuple[int, ...], recipe: "Recipe", seed: int) -> str:
+    return make_key(kind="filters", backbone=backbone, weights=weights, layer=layer, filters=list(indices),
+                    recipe=asdict(recipe), seed=seed, code=code_hash("compute"))
+
+
+def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings") -> str:
+    return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, layers=list(settings.layers),
+                    channels=settings.channels, class_index=settings.class_index, cam=list(settings.methods),
+                    batch=settings.batch, mode=settings.mode, code=code_hash("compute"))
+
+
+def photo_key(image_sha256: str) -> str:
+    return figure_key(image_sha256, kind="photo", side=PHOTO_SIDE)
+
+
+def thumbnail_key(figure: str) -> str:
+    """A thumbnail is made from the figure's bytes: its key is the figure's key and how it is shrunk."""
+    return figure_key(figure, kind="thumbnail")
+
+
+def architecture_keys(dot: str) -> tuple[str, str]:
+    """(SVG, PNG) of the Graphviz layout of ``dot``."""
+    dot_key = make_key(dot=dot)
+    return figure_key(dot_key, kind="svg"), figure_key(dot_key, kind="png")
+
+
+def mosaic_key(filters: str) -> str:
+    return figure_key(filters, kind="mosaic")
+
+
+def activations_key(analysis: str, layer: str, channels: int) -> str:
+    return figure_key(analysis, kind="activations", layer=layer, channels=channels)
+
+
+def heatmap_key(analysis: str, layer: str, method: str, alpha: float, side: tuple[int, int]) -> str:
+    return figure_key(analysis, kind="overlay", layer=layer, method=method, alpha=alpha, side=side)

@@ -1,0 +1,109 @@
+"""The names of everything a build makes: work-unit paths, figure files and pages. The one place that spells them.
+
+Unit paths name the work in ``--only`` patterns and in shard assignment:
+
+- ``<backbone>/<layer>``: the filter images of a layer (and its mosaic);
+- ``<backbone>/images/<image>``: an image's analysis (predictions, activations, heatmaps);
+- ``<backbone>/<layer>/<image>``: the figures of one image through one layer;
+- ``<backbone>/architecture`` and ``photos/<image>``: figures that need no compute.
+
+Files and pages are relative to the generated folder (``<docs_dir>/atlas``); pages link to them with
+``relative_link``, so a template never spells a file name.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from generator.images import slugify
+
+# Unit paths
+
+
+def filters_unit(backbone: str, layer: str) -> str:
+    return f"{backbone}/{layer}"
+
+
+def analysis_unit(backbone: str, image_id: str) -> str:
+    return f"{backbone}/images/{image_id}"
+
+
+def layer_image_unit(backbone: str, layer: str, image_id: str) -> str:
+    return f"{backbone}/{layer}/{image_id}"
+
+
+def architecture_unit(backbone: str) -> str:
+    return f"{backbone}/architecture"
+
+
+def photo_unit(image_id: str) -> str:
+    return f"photos/{image_id}"
+
+
+def backbone_of(unit_path: str) -> str:
+    """The backbone a unit path belongs to (its first part)."""
+    return unit_path.split("/", 1)[0]
+
+
+# Figure files
+
+
+def layer_slug(layer: str) -> str:
+    """A layer's name as a URL part (``block_1/conv`` -> ``block-1-conv``)."""
+    return slugify(layer)
+
+
+def layer_folder(backbone: str, layer: str) -> str:
+    return f"{backbone}/layers/{layer_slug(layer)}"
+
+
+def photo_file(image_id: str) -> str:
+    return f"photos/{image_id}.jpg"
+
+
+def thumbnail_file(figure_file: str) -> str:
+    """The WebP thumbnail shown on pages beside (and linking to) ``figure_file``."""
+    return f"{figure_file.rsplit('.', 1)[0]}.thumb.webp"
+
+
+def architecture_file(backbone: str, extension: str) -> str:
+    return f"{backbone}/architecture.{extension}"
+
+
+def mosaic_file(backbone: str, layer: str) -> str:
+    return f"{layer_folder(backbone, layer)}/filters.png"
+
+
+def activations_file(backbone: str, layer: str, image_id: str) -> str:
+    return f"{layer_folder(backbone, layer)}/activations-{image_id}.png"
+
+
+def heatmap_file(backbone: str, layer: str, method: str, image_id: str) -> str:
+    return f"{layer_folder(backbone, layer)}/{slugify(method.replace('++', '-plus-plus'))}-{image_id}.jpg"
+
+
+# Pages
+
+HOME_SNIPPET = "_home.md"
+"""Generated card grid, included by the hand-written ``site_src/index.md`` (MkDocs itself skips ``_*.md``)."""
+REPORT_PAGE = "report.md"
+COMPARE_PAGE = "compare.md"
+WIDTH_SWEEP_PAGE = "width-sweep.md"
+PHOTOS_PAGE = "images/index.md"
+
+
+def photo_page(image_id: str) -> str:
+    return f"images/{image_id}/index.md"
+
+
+def backbone_page(backbone: str) -> str:
+    return f"{backbone}/index.md"
+
+
+def layer_page(backbone: str, layer: str) -> str:
+    return f"{layer_folder(backbone, layer)}/index.md"
+
+
+def relative_link(target: str, page: str) -> str:
+    """The link from ``page`` to ``target``, both relative to the generated folder."""
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")

@@ -1,0 +1,165 @@
+"""What a plan holds: plain values only (no Keras, no arrays), so that every later stage can read it.
+
+A backbone's plan lists its work units, each with its content key, and the figures drawn from them, each with
+its file and key. Compute turns units into arrays, drawing turns arrays into figures, pages link the figures;
+each reads what it needs from here and nothing is looked up again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the plan is read by the drawing side, which never imports compute/
+    from generator.compute.filters import Recipe
+    from generator.compute.summary import Summary
+    from generator.images import SourceImage
+    from generator.weights import Provenance
+
+IMAGE_BATCH = 4
+"""Images per forward/backward pass, always full (padded with blank images): measured on TensorFlow's CPU
+kernels, an image's results then do not depend on which images share its batch or where it sits, so a shard,
+an incremental rebuild and a clean build all give the same bytes."""
+ACTIVATION_CHANNELS = 64
+"""Channels of each layer kept per image for its activation grid."""
+
+
+def analysis_mode(atlas_photos: int) -> str:
+    """How photos go through the network: ``eager`` when all of the atlas' photos fit one batch, else ``compiled``.
+
+    A single batch would pay the compiled pass' tracing for nothing (see ``compute.heatmaps``). The two modes
+    round differently in the last bits, so the mode comes from the whole atlas' photo count, never from the share
+    a shard or a rebuild computes, and it is part of the analysis key: every build of one atlas gives the same bytes.
+    """
+    return "eager" if atlas_photos <= IMAGE_BATCH else "compiled"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One file a build draws: where it goes, its figure-tier key, and the unit whose redo redraws it."""
+
+    file: str
+    """Relative to the generated folder (see ``names``)."""
+    key: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class FiltersUnit:
+    """The filter images of one layer: optimised pictures of its first ``indices`` filters."""
+
+    path: str
+    key: str
+    cost: float
+    layer: str
+    indices: tuple[int, ...]
+    recipe: "Recipe"
+    seed: int
+
+
+@dataclass(frozen=True)
+class AnalysisUnit:
+    """One image through one backbone: probabilities, activations and every CAM of every drawn layer."""
+
+    path: str
+    key: str
+    cost: float
+    image: "SourceImage"
+
+
+@dataclass(frozen=True)
+class HeatmapFigure:
+    method: str
+    title: str
+    figure: Figure
+
+
+@dataclass(frozen=True)
+class LayerImageFigures:
+    """The figures of one image through one layer."""
+
+    image_id: str
+    analysis_key: str
+    activations: Figure
+    heatmaps: tuple[HeatmapFigure, ...]
+
+
+@dataclass(frozen=True)
+class LayerFacts:
+    """What a layer page states about the layer: read from the network by the plan, shown by the pages."""
+
+    name: str
+    slug: str
+    page: str
+    kind: str
+    output_shape: str
+    channels: int
+    receptive_field: int | None
+    """Input pixels one unit sees (None where the graph does not say)."""
+    period: int | None
+    """Side of the tile its filter images are optimised as, when smaller than the image."""
+
+    def facts(self) -> dict[str, object]:
+        """The facts alone, to hand on to a result."""
+        return {name: getattr(self, name) for name in LayerFacts.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class LayerPlan(LayerFacts):
+    """One drawn layer: its facts, its filters unit, and every figure of it."""
+
+    filters: FiltersUnit
+    mosaic: Figure
+    mosaic_thumbnail: Figure
+    images: tuple[LayerImageFigures, ...]
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """How every image of a backbone is analysed (all of it is in each analysis key)."""
+
+    layers: tuple[str, ...]
+    class_index: int | None
+    methods: tuple[str, ...]
+    mode: str
+    channels: int = ACTIVATION_CHANNELS
+    batch: int = IMAGE_BATCH
+
+
+@dataclass(frozen=True)
+class BackbonePlan:
+    """Everything a build does for one backbone, decided before any compute."""
+
+    name: str
+    title: str
+    application: str
+    """Registry name (``mobilenet``) or the model file's name: backbones of one application form a width sweep."""
+    alpha: float | None
+    provenance: "Provenance"
+    input_shape: tuple[int, int, int]
+    class_names: tuple[str, ...] | None
+    top_k: int
+    heatmap_alpha: float
+    summary: "Summary"
+    architecture_dot: str | None
+    architecture: tuple[Figure, Figure] | None
+    """(SVG, PNG); None when the graph is too large for a readable plot."""
+    analysis: AnalysisSettings
+    analyses: tuple[AnalysisUnit, ...]
+    layers: tuple[LayerPlan, ...]
+    page_settings: dict[str, object] = field(default_factory=dict)
+    """What the backbone page says about how its filters were drawn."""
+
+    @property
+    def units(self) -> list[FiltersUnit | AnalysisUnit]:
+        """Every work unit of the backbone: one per layer, one per image."""
+        return [layer.filters for layer in self.layers] + list(self.analyses)
+
+
+@dataclass(frozen=True)
+class PhotoPlan:
+    """A photo of the atlas, stored once and shared by every page that shows it."""
+
+    image: "SourceImage"
+    photo: Figure
+    thumbnail: Figure

@@ -1,0 +1,15 @@
+"""Rough costs of the work units, which balance the shards."""
+
+import pytest
+
+from generator.compute.cost import analysis_cost, filters_cost, macs_up_to
+
+
+def test_costs_grow_with_depth_canvas_filters_and_steps(tiny_classifier):
+    assert 0 < macs_up_to(tiny_classifier, "conv_a") < macs_up_to(tiny_classifier, "conv_b") < macs_up_to(tiny_classifier)
+    # conv_a: 3x3x3x8 weights at 32x32 positions
+    assert macs_up_to(tiny_classifier, "conv_a") == 3 * 3 * 3 * 8 * 32 * 32
+    base = filters_cost(tiny_classifier, "conv_b", 6, 10, 32)
+    assert filters_cost(tiny_classifier, "conv_b", 6, 10, 64) == pytest.approx(4 * base)
+    assert filters_cost(tiny_classifier, "conv_b", 3, 20, 32) == pytest.approx(base)
+    assert analysis_cost(tiny_classifier) == 3 * macs_up_to(tiny_classifier)

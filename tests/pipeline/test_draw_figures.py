@@ -1,0 +1,93 @@
+"""The draw stage: figures from arrays and the plan's facts, written where the plan names them, read from the
+figure tier when there, and never a network run on the way."""
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generator.cache import Cache
+from generator.images import SourceImage
+from generator.pipeline.arrays import BackboneArrays, ImageAnalysis
+from generator.pipeline.draw_figures import Draw, draw_backbone
+from generator.writer import Writer
+from tests.pipeline.test_compute_units import _backbone, _plan
+
+
+def test_importing_the_draw_stage_imports_no_network_code():
+    code = ("import sys, generator.pipeline.draw_figures; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras') "
+            "or m.startswith(('generator.compute', 'generator.backbones'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+@pytest.fixture
+def planned(tiny_classifier, tmp_path):
+    photo = SourceImage(id="grey", path=tmp_path / "grey.png", sha256="9" * 64, pixels=np.full((32, 32, 3), 128, np.uint8))
+    backbone = _backbone(tiny_classifier)
+    plan = _plan(backbone, ["conv_b"], [photo], cam=["gradcam", "layercam"])
+    top_left, bottom_right = np.zeros((8, 8), np.float32), np.zeros((8, 8), np.float32)
+    top_left[:4, :4], bottom_right[4:, 4:] = 1.0, 1.0
+    analysis = ImageAnalysis(
+        activations={"conv_b": np.random.default_rng(0).uniform(0, 1, (32, 32, 6)).astype(np.float32)},
+        probabilities=np.eye(10, dtype=np.float32)[7], class_index=7, class_probability=1.0,
+        cams={("gradcam", "conv_b"): top_left, ("layercam", "conv_b"): bottom_right},
+    )
+    filters = np.zeros((2, 16, 16, 3), np.uint8)
+    filters[0, ..., 0], filters[1, ..., 2] = np.arange(16, dtype=np.uint8)[:, None] * 16, 200
+    return plan, BackboneArrays({"grey": analysis}, {"conv_b": filters})
+
+
+def _red_minus_blue(path, rows: slice, columns: slice) -> float:
+    pixels = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)[rows, columns]
+    return float(pixels[..., 0].mean() - pixels[..., 2].mean())
+
+
+def test_each_heatmap_file_shows_its_own_method_and_the_class_it_explains(planned, tmp_path):
+    plan, arrays = planned
+    writer = Writer(tmp_path / "atlas")
+    result = draw_backbone(Draw(writer, Cache(tmp_path / "cache")), plan, arrays)
+    figure = result.layers[0].figures[0]
+    assert (figure.explained_class, figure.explained_probability) == ("class7", 1.0)
+    files = dict(figure.heatmaps)
+    assert list(files) == ["Grad-CAM", "LayerCAM"]
+    assert files["Grad-CAM"] == plan.layers[0].images[0].heatmaps[0].figure.file
+    gradcam, layercam = (writer.root / files[title] for title in ("Grad-CAM", "LayerCAM"))
+    top, bottom = slice(0, 12), slice(20, 32)
+    assert _red_minus_blue(gradcam, top, top) > 50 > _red_minus_blue(gradcam, bottom, bottom)
+    assert _red_minus_blue(layercam, bottom, bottom) > 50 > _red_minus_blue(layercam, top, top)
+
+
+def test_every_file_goes_where_the_plan_names_it(planned, tmp_path):
+    plan, arrays = planned
+    writer = Writer(tmp_path / "atlas")
+    result = draw_backbone(Draw(writer, Cache(tmp_path / "cache")), plan, arrays)
+    layer, planned_layer = result.layers[0], plan.layers[0]
+    assert (layer.mosaic, layer.mosaic_thumbnail, layer.page) == (
+        planned_layer.mosaic.file, planned_layer.mosaic_thumbnail.file, planned_layer.page)
+    assert layer.figures[0].activations == planned_layer.images[0].activations.file
+    assert (result.architecture_svg, result.architecture_png) == tuple(figure.file for figure in plan.architecture)
+    written = {path.relative_to(writer.root).as_posix() for path in writer.root.rglob("*") if path.is_file()}
+    assert written == {path.resolve().relative_to(writer.root.resolve()).as_posix() for path in writer.produced}
+    mosaic = np.asarray(Image.open(writer.root / layer.mosaic).convert("RGB"))
+    assert mosaic[..., 2].max() > 150 and mosaic[..., 1].max() < 60  # red ramp and flat blue tiles, nothing green
+
+
+def test_a_figure_in_the_cache_is_read_not_drawn_and_redo_draws_it(planned, tmp_path):
+    plan, arrays = planned
+    cache = Cache(tmp_path / "cache")
+    mosaic = plan.layers[0].mosaic
+    placeholder = io.BytesIO()
+    Image.new("RGB", (4, 4), (0, 255, 0)).save(placeholder, format="PNG")
+    cache.figures.put(mosaic.key, placeholder.getvalue())
+    draw = Draw(Writer(tmp_path / "atlas"), cache)
+    draw_backbone(draw, plan, BackboneArrays(arrays.analyses))  # no filter images: the mosaic must come from the cache
+    assert (draw.writer.root / mosaic.file).read_bytes() == placeholder.getvalue()
+    redo = Draw(Writer(tmp_path / "again"), Cache(tmp_path / "cache"), redo=lambda unit: unit == mosaic.unit)
+    draw_backbone(redo, plan, arrays)
+    assert (redo.writer.root / mosaic.file).read_bytes() != placeholder.getvalue()
+    assert redo.drawn == 2  # the mosaic and its thumbnail; every other figure was read

@@ -1,0 +1,87 @@
+"""Planning a backbone: every unit and figure gets its own key and file, and a key changes with what shapes its
+value, and only then."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from generator.config import AtlasConfig, BackboneSpec, RecipeOverrides
+from generator.errors import AtlasError
+from generator.images import SourceImage
+from generator.plan.backbone import plan_backbone
+from tests.pipeline.test_compute_units import _backbone
+
+
+def _images(tmp_path) -> list[SourceImage]:
+    return [SourceImage(id=name, path=tmp_path / f"{name}.png", sha256=name * 16, pixels=np.zeros((8, 8, 3), np.uint8))
+            for name in ("abcd", "efgh")]
+
+
+def _plan(backbone, images, spec: dict | None = None, mode: str = "compiled", **settings):
+    options = dict(layers=["conv_a", "conv_b"], filters=4, steps=3, size=16, cam=["gradcam", "gradcam++"])
+    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], **{**options, **settings})
+    spec_fields = {"name": "tiny", "alpha": None, "recipe": None, **(spec or {})}
+    if spec_fields["recipe"] is not None:
+        spec_fields["recipe"] = RecipeOverrides(**spec_fields["recipe"])
+    return plan_backbone(BackboneSpec.model_construct(**spec_fields), backbone, images, config, mode)
+
+
+def _keys(plan) -> dict[str, str]:
+    """Every key of the plan by what it belongs to."""
+    keys = {unit.path: unit.key for unit in plan.units}
+    for layer in plan.layers:
+        keys[layer.mosaic.file] = layer.mosaic.key
+        keys[layer.mosaic_thumbnail.file] = layer.mosaic_thumbnail.key
+        for image in layer.images:
+            keys[image.activations.file] = image.activations.key
+            keys.update({heatmap.figure.file: heatmap.figure.key for heatmap in image.heatmaps})
+    return keys
+
+
+def test_every_unit_and_figure_has_its_own_key_and_file(tiny_classifier, tmp_path):
+    plan = _plan(_backbone(tiny_classifier), _images(tmp_path))
+    assert [unit.path for unit in plan.units] == ["tiny/conv_a", "tiny/conv_b", "tiny/images/abcd", "tiny/images/efgh"]
+    keys = _keys(plan)
+    assert len(keys) == 4 + 2 * 2 + 2 * 2 * (1 + 2) and len(set(keys.values())) == len(keys)
+    assert "tiny/layers/conv-b/gradcam-plus-plus-efgh.jpg" in keys
+    assert [unit.cost > 0 for unit in plan.units] == [True] * 4
+    assert plan.layers[1].filters.indices == (0, 1, 2, 3) and plan.layers[1].channels == 6
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    assert before.keys() == after.keys()
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_a_key_changes_with_what_shapes_its_value_and_only_then(tiny_classifier, tmp_path):
+    backbone, images = _backbone(tiny_classifier), _images(tmp_path)
+    base = _keys(_plan(backbone, images))
+    filters = {"tiny/conv_a", "tiny/conv_b", "tiny/layers/conv-a/filters.png", "tiny/layers/conv-a/filters.thumb.webp",
+               "tiny/layers/conv-b/filters.png", "tiny/layers/conv-b/filters.thumb.webp"}
+    per_image = set(base) - filters
+    heatmaps = {name for name in base if name.endswith(".jpg")}
+    assert _changed(base, _keys(_plan(backbone, images, steps=4))) == filters
+    assert _changed(base, _keys(_plan(backbone, images, spec={"recipe": {"jitter": 2}}))) == filters
+    assert _changed(base, _keys(_plan(backbone, images, mode="eager"))) == per_image
+    assert _changed(base, _keys(_plan(backbone, images, class_index=3))) == per_image
+    assert _changed(base, _keys(_plan(backbone, images, heatmap_alpha=0.5))) == heatmaps
+    assert _changed(base, _keys(_plan(backbone, images, top_k=5))) == set()
+    reweighted = dataclasses.replace(backbone, provenance=dataclasses.replace(backbone.provenance, sha256="1" * 64))
+    assert _changed(base, _keys(_plan(reweighted, images))) == set(base)
+    other_photo = [images[0], dataclasses.replace(images[1], sha256="f" * 64)]
+    assert _changed(base, _keys(_plan(backbone, other_photo))) == {name for name in per_image if "efgh" in name}
+
+
+def test_the_recipe_is_resolved_once_per_layer_from_the_backbones_own_spec(tiny_classifier, tmp_path):
+    plan = _plan(_backbone(tiny_classifier), _images(tmp_path), spec={"recipe": {"learning_rate": 0.2, "jitter": 2}},
+                 learning_rate=0.01)
+    recipes = [layer.filters.recipe for layer in plan.layers]
+    assert [(recipe.learning_rate, recipe.robustness.jitter) for recipe in recipes] == [(0.2, 2), (0.2, 2)]
+    assert plan.page_settings["learning_rate"] == 0.2
+    assert [layer.period for layer in plan.layers] == [recipe.period for recipe in recipes]
+
+
+def test_a_class_index_outside_the_classes_is_named(tiny_classifier, tmp_path):
+    with pytest.raises(AtlasError, match=r"class_index: 10 is outside tiny's 10 classes"):
+        _plan(_backbone(tiny_classifier), _images(tmp_path), class_index=10)
