@@ -1,10 +1,11 @@
 """The content-addressed cache between the stages, in two tiers.
 
-- ``arrays``: what compute produced (filter images, activations, heatmaps, probabilities). The key is the sha256
-  of everything an array depends on (see ``generator.plan.keys``).
-- ``figures``: the encoded PNG/JPEG/SVG files made from those arrays. The key is the array key plus every render
-  parameter and a hash of the render code. Changing a colour map re-renders without recomputing; changing the
-  compute code invalidates both tiers.
+- ``arrays``: what compute produced (filter images, activations, heatmaps, probabilities).
+- ``figures``: the encoded PNG/JPEG/SVG files made from those arrays.
+
+Keys are made in ``generator.plan.keys``: a value's key covers everything it depends on, the code that makes it
+(``code``) and the versions of the libraries that shape it. Changing a colour map re-renders without
+recomputing; changing the compute code invalidates both tiers.
 
 Both tiers are read and filled through one ``get_or_make``. Entries are verified on read (see ``store``); a
 damaged entry counts as missing. ``last-build.json`` lists the keys the latest build used, which is what
@@ -16,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,29 +26,10 @@ from generator.cache.layout import TIERS, CacheLayout
 from generator.cache.store import Store
 from generator.files import write_text_if_changed
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-
-
-@cache
-def code_hash(*relative_folders: str) -> str:
-    """sha256 over the Python sources of the given package folders: the 'version' of the code computing a value."""
-    digest = hashlib.sha256()
-    for folder in relative_folders:
-        for path in sorted((PACKAGE_DIR / folder).rglob("*.py")):
-            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def make_key(**parts: Any) -> str:
     """sha256 of the canonical JSON of ``parts`` (sorted keys; tuples as lists)."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def figure_key(array_key: str, **render_parameters: Any) -> str:
-    """The key of a figure: the key of the arrays it shows, how it is drawn, and the render code."""
-    return make_key(arrays=array_key, render=render_parameters, code=code_hash("render"))
 
 
 def arrays_to_bytes(arrays: dict[str, np.ndarray]) -> bytes:

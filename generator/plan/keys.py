@@ -1,20 +1,31 @@
 """The content keys of units and figures: everything a value depends on, hashed. The one place keys are made.
 
 A unit's key covers the backbone, its weights' hash, the image's bytes, the layer, every compute parameter, the
-seed and a hash of the compute code. A figure's key is the key of the arrays it shows plus every render
-parameter (``figure_key`` adds the render code). Changing what a key covers is the one way to redo work.
+seed, the code that computes it (the import closure of its unit module, see ``cache.code``) and the versions of
+the libraries that shape arrays. A figure's key is the key of the arrays it shows plus every render parameter,
+the draw stage's code and the versions of the libraries and codecs that encode it. Changing what a key covers
+is the one way to redo work.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from generator.cache import code_hash, figure_key, make_key
+from generator.cache import make_key
+from generator.cache.code import code_hash, graphviz_version, image_codec_versions, library_versions
 
 if TYPE_CHECKING:
     from generator.compute.filters import Recipe
     from generator.plan.units import AnalysisSettings
+
+FILTERS_CODE = "generator.pipeline.filters_unit"
+"""The module that makes the filters unit's arrays: its import closure is their code."""
+ANALYSIS_CODE = "generator.pipeline.analysis_unit"
+FIGURES_CODE = "generator.pipeline.draw_figures"
+"""The draw stage: figures are cheap to redraw, so every figure kind shares the stage's whole closure."""
+ARRAY_LIBRARIES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pillow")
+FIGURE_LIBRARIES = ("numpy", "pillow", "matplotlib")
 
 PHOTO_SIDE = 512
 """Longest side of the photo stored once for every page (the lightbox shows it; thumbnails come from it)."""
@@ -22,13 +33,20 @@ PHOTO_SIDE = 512
 
 def filters_key(backbone: str, weights: str, layer: str, indices: tuple[int, ...], recipe: "Recipe", seed: int) -> str:
     return make_key(kind="filters", backbone=backbone, weights=weights, layer=layer, filters=list(indices),
-                    recipe=asdict(recipe), seed=seed, code=code_hash("compute"))
+                    recipe=asdict(recipe), seed=seed, code=code_hash(FILTERS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
 def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings") -> str:
     return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, layers=list(settings.layers),
                     channels=settings.channels, class_index=settings.class_index, cam=list(settings.methods),
-                    batch=settings.batch, mode=settings.mode, code=code_hash("compute"))
+                    batch=settings.batch, mode=settings.mode, code=code_hash(ANALYSIS_CODE),
+                    libraries=library_versions(*ARRAY_LIBRARIES))
+
+
+def figure_key(array_key: str, **render_parameters: Any) -> str:
+    """The key of a figure: the key of the arrays it shows, how it is drawn, the draw code and its libraries."""
+    return make_key(arrays=array_key, render=render_parameters, code=code_hash(FIGURES_CODE),
+                    libraries=library_versions(*FIGURE_LIBRARIES), codecs=image_codec_versions())
 
 
 def photo_key(image_sha256: str) -> str:
@@ -43,7 +61,8 @@ def thumbnail_key(figure: str) -> str:
 def architecture_keys(dot: str) -> tuple[str, str]:
     """(SVG, PNG) of the Graphviz layout of ``dot``."""
     dot_key = make_key(dot=dot)
-    return figure_key(dot_key, kind="svg"), figure_key(dot_key, kind="png")
+    layout = graphviz_version()
+    return figure_key(dot_key, kind="svg", graphviz=layout), figure_key(dot_key, kind="png", graphviz=layout)
 
 
 def mosaic_key(filters: str) -> str:

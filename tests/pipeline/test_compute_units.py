@@ -8,7 +8,8 @@ from generator.backbones import Backbone
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
 from generator.images import load_images
-from generator.pipeline.compute_units import analyse_images, compute_backbone
+from generator.pipeline.analysis_unit import analyse_images
+from generator.pipeline.compute_units import compute_backbone
 from generator.plan import IMAGE_BATCH, analysis_mode
 from generator.plan.backbone import plan_backbone
 from generator.weights import Provenance

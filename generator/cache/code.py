@@ -1,0 +1,124 @@
+"""What a cached value's code and libraries are: the part of every key that changes when the code or a library does.
+
+A unit's bytes are shaped by every module that runs while they are made, not only by one folder. The code
+hash of a value is therefore derived from the import closure of the module that makes it: that module and
+every ``generator`` module it imports, at any depth and from inside functions too (imports only a type checker
+sees are left out, since they never run), with the packages above each. A module added later is covered as
+soon as it is imported; editing a module outside the closure (a template, the CLI) redoes nothing.
+
+The libraries that shape bytes are part of the keys by their installed versions, read from the package
+metadata, so that checking a key never imports them.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import shutil
+import subprocess
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE = PACKAGE_DIR.name
+
+
+def module_file(name: str) -> Path | None:
+    """The source file of module ``name`` of this package (a package's ``__init__.py``), or None."""
+    parts = name.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _is_type_checking_block(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The ``generator`` modules a source file imports anywhere (submodules named in ``from x import y`` too)."""
+    found: set[str] = set()
+    pending: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"), filename=str(path))]
+    while pending:
+        node = pending.pop()
+        if _is_type_checking_block(node):
+            pending.extend(node.orelse)  # the body only runs under a type checker
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        pending.extend(ast.iter_child_nodes(node))
+    return {name for name in found if module_file(name) is not None}
+
+
+def _with_parents(name: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module runs every package above it."""
+    parts = name.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
+def import_closure(*roots: str) -> list[Path]:
+    """Every source file that runs when the ``roots`` are imported and their functions called, sorted."""
+    seen: set[str] = set()
+    pending = [parent for root in roots for parent in _with_parents(root)]
+    while pending:
+        name = pending.pop()
+        if name in seen or module_file(name) is None:
+            continue
+        seen.add(name)
+        for imported in imported_modules(module_file(name)):
+            pending.extend(_with_parents(imported))
+    return sorted({module_file(name) for name in seen})
+
+
+@cache
+def code_hash(*roots: str) -> str:
+    """sha256 over the import closure of ``roots``: the version of the code that makes a value."""
+    if not all(module_file(root) for root in roots):
+        raise ValueError(f"not modules of {PACKAGE}: {', '.join(root for root in roots if not module_file(root))}")
+    digest = hashlib.sha256()
+    for path in import_closure(*roots):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def library_versions(*distributions: str) -> dict[str, str]:
+    """Installed versions of the distributions that are installed (TensorFlow ships under several names)."""
+    versions = {}
+    for name in distributions:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+@cache
+def image_codec_versions() -> dict[str, str]:
+    """The JPEG, WebP and zlib libraries inside Pillow: they, not Pillow's own version, encode the files."""
+    from PIL import features
+
+    return {codec: str(features.version(codec)) for codec in ("jpg", "webp", "zlib")}
+
+
+@cache
+def graphviz_version() -> str:
+    """``dot -V``, which lays out the architecture plots ('missing' when Graphviz is not installed)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        return "missing"
+    result = subprocess.run([dot, "-V"], capture_output=True, text=True, check=False)
+    return (result.stderr or result.stdout).strip()

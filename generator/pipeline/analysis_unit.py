@@ -1,0 +1,62 @@
+"""The analysis unit: an image through a backbone, from the array tier or computed, missing images in batches.
+
+Images go through the network ``IMAGE_BATCH`` at a time (padded with blank images), each batch in one forward
+and one backward pass for all layers. This module's import closure is the code hash of every analysis key
+(``plan.keys``): what runs to make the arrays, the photo's resizing included, is imported from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from generator.backbones import Backbone
+from generator.cache import Cache
+from generator.compute.activations import layer_activations
+from generator.compute.heatmaps import explain
+from generator.images import SourceImage
+from generator.pipeline.arrays import ImageAnalysis
+from generator.plan.units import AnalysisUnit, BackbonePlan
+
+
+def analyse_images(
+    plan: BackbonePlan, backbone: Backbone, units: list[AnalysisUnit], cache: Cache, redo: Callable[[str], bool],
+    on_batch: Callable[[], None] = lambda: None,
+) -> dict[str, ImageAnalysis]:
+    """Per image of ``units``: its analysis, from the cache, or computed with the other missing images in batches."""
+
+    def make(missing: list[int]) -> Iterator[dict[str, np.ndarray]]:
+        batch_size = plan.analysis.batch
+        for start in range(0, len(missing), batch_size):
+            batch = [units[index].image for index in missing[start : start + batch_size]]
+            results = [analysis.to_arrays() for analysis in _analyse_batch(plan, backbone, batch)]
+            on_batch()
+            yield from results
+
+    stored = cache.arrays.get_or_make_many([unit.key for unit in units], make, redo=lambda index: redo(units[index].path))
+    return {unit.image.id: ImageAnalysis.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
+
+
+def _analyse_batch(plan: BackbonePlan, backbone: Backbone, batch: list[SourceImage]) -> list[ImageAnalysis]:
+    settings = plan.analysis
+    layers = list(settings.layers)
+    pixels = np.stack([image.resized(backbone.input_shape[:2]) for image in batch])
+    blanks = np.zeros((settings.batch - len(batch), *pixels.shape[1:]), pixels.dtype)
+    pixels = backbone.preprocess(np.concatenate([pixels, blanks]))
+    if backbone.class_names is None:  # no classifier: nothing to predict or explain, activations only
+        activations = layer_activations(backbone.model, pixels, layers)
+        return [ImageAnalysis({name: activations[name][row][..., : settings.channels] for name in layers})
+                for row in range(len(batch))]
+    explanation = explain(backbone.model, pixels, layers, settings.class_index, settings.methods,
+                          compiled=settings.mode == "compiled")
+    return [
+        ImageAnalysis(
+            activations={name: explanation.activations[name][row][..., : settings.channels] for name in layers},
+            probabilities=explanation.probabilities_all[row],
+            class_index=int(explanation.class_indices[row]),
+            class_probability=float(explanation.probabilities[row]),
+            cams={(method, name): maps[name][row] for method, maps in explanation.cams.items() for name in layers},
+        )
+        for row in range(len(batch))
+    ]

@@ -1,0 +1,23 @@
+"""The filters unit: the filter images of one layer, from the array tier or computed into it.
+
+This module's import closure is the code hash of every filters key (``plan.keys``): what runs to make the
+images is imported from here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generator.backbones import Backbone
+from generator.cache import Cache
+from generator.compute.filters import visualize_filters
+from generator.plan.units import FiltersUnit
+
+
+def filter_images(unit: FiltersUnit, backbone: Backbone, cache: Cache, redo: bool = False) -> np.ndarray:
+    """uint8 filter images (filters, size, size, 3) of one layer, from the cache or computed and cached."""
+    def make() -> dict[str, np.ndarray]:
+        return {"images": visualize_filters(backbone.model, unit.layer, list(unit.indices), seed=unit.seed,
+                                            preprocess=backbone.preprocess_fn, recipe=unit.recipe)}
+
+    return cache.arrays.get_or_make(unit.key, make, redo=redo)["images"]

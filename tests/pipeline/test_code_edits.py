@@ -1,0 +1,84 @@
+"""Editing the code redoes exactly what that code shapes: a copy of the project is built, one module is edited,
+and the rebuild says how many units it recomputed and figures it redrew."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT, make_tiny_classifier
+
+pytestmark = pytest.mark.slow
+
+CONFIG = """
+weights: random
+backbones:
+  - {{name: tiny, path: {model}, classes: {classes}, preprocess: tf}}
+images: [{photo}]
+layers: 2
+filters: 4
+size: 16
+steps: 2
+cam: [gradcam]
+build_site: false
+"""
+UNITS = {"filters": 2, "analysis": 1}
+FIGURES = {"photo": 2, "filters": 2 * 2, "per image": 2 * 2, "architecture": 2}
+ALL_FIGURES = sum(FIGURES.values())
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project that the tests may edit, built once."""
+    root = tmp_path_factory.mktemp("project")
+    for folder in ("generator", "templates", "data"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT_ROOT / "site_src", root / "site_src", ignore=shutil.ignore_patterns("atlas"))
+    shutil.copy(PROJECT_ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    make_tiny_classifier(classes=3, seed=2).save(root / "tiny.keras")
+    (root / "classes.txt").write_text("tabby\nshepherd\nkitten\n")
+    photo = sorted((PROJECT_ROOT / "data" / "pets-sample").glob("*.jpg"))[0]
+    (root / "atlas.yml").write_text(CONFIG.format(model=root / "tiny.keras", classes=root / "classes.txt", photo=photo))
+    assert _build(root) == {"computed": sum(UNITS.values()), "drawn": ALL_FIGURES}
+    return root
+
+
+def _build(root: Path) -> dict[str, int]:
+    """Build the copy with the copy's own code; returns what it computed and drew."""
+    environment = {**os.environ, "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--config", str(root / "atlas.yml"), "--docs-dir", str(root / "docs"),
+         "--cache-dir", str(root / "cache"), "--quiet"],
+        cwd=root, env=environment, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = [text for text in (root / "cache" / "keras-atlas.log").read_text().splitlines() if " Built " in text][-1]
+    found = {name: int(value) for value, name in re.findall(r"(\d+) (computed|figure)", line)}
+    return {"computed": found["computed"], "drawn": found["figure"]}
+
+
+def _edit(root: Path, relative: str) -> None:
+    path = root / relative
+    marker = "{# edited #}\n" if path.suffix == ".j2" else "# edited\n"
+    path.write_text(path.read_text() + marker)
+
+
+@pytest.mark.parametrize(("module", "computed", "drawn"), [
+    ("generator/cli.py", 0, 0),
+    ("templates/layer.md.j2", 0, 0),
+    ("generator/pages/write.py", 0, 0),
+    ("generator/compute/filters.py", UNITS["filters"], FIGURES["filters"]),
+    ("generator/compute/heatmaps.py", UNITS["analysis"], FIGURES["per image"]),
+    ("generator/images.py", UNITS["analysis"], ALL_FIGURES),
+    ("generator/render/overlay.py", 0, ALL_FIGURES),
+])
+def test_an_edit_redoes_what_the_edited_code_shapes_and_nothing_else(project, module, computed, drawn):
+    _edit(project, module)
+    assert _build(project) == {"computed": computed, "drawn": drawn}
+    assert _build(project) == {"computed": 0, "drawn": 0}
