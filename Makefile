@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: atlas test test-fast bench mutation install clean
+.PHONY: atlas test test-fast bench mutation install lock clean
 
 atlas: install  ## install what is needed, then build atlas.yml into site/
 	$(VENV)/bin/keras-atlas build --config atlas.yml
@@ -18,24 +18,33 @@ test-fast: install  ## everything but the tests marked slow
 	$(PY) -m pytest -m "not slow"
 
 bench: install  ## benchmarks against the seed loop and tf-keras-vis (installs tf-keras-vis and the legacy tf-keras)
-	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) -m pip install --quiet --no-deps "tf-keras==2.21.0"  # its metadata would pull the full tensorflow wheel
 	$(PY) benchmarks/run.py
 
 mutation: install  ## mutation testing of the CAM maths, heatmap and activation passes and render/ (about 22 minutes on 2 cores)
-	$(PY) -m pip install --quiet -e ".[mutation]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[mutation]"
 	rm -rf mutants
 	$(VENV)/bin/mutmut run --max-children 2 || true
 	$(PY) scripts/mutation_table.py
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system-packages.sh
+$(STAMP): pyproject.toml constraints.txt scripts/install-system-packages.sh
 	bash scripts/install-system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
+
+lock:  ## re-resolve constraints.txt (the pinned versions every install uses) in a fresh environment
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e ".[dev]"
+	{ echo "# Pinned versions of everything 'pip install -e .[dev]' installs (make lock); make, CI and the workflow use it."; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .lock-venv
 
 clean:  ## remove the generated pages, the site and the cache (never anything else)
 	rm -rf site site.building site.previous site_src/atlas .atlas-cache mutants

@@ -56,6 +56,7 @@ def main() -> None:
 
     from generator.backbones import load
     from generator.compute.filters import visualize_filters
+    from generator.compute.receptive_field import receptive_field
     from generator.compute.recipes import recipe_for
     from generator.render.contrast import stretch
     from generator.render.encode import png_bytes
@@ -70,7 +71,7 @@ def main() -> None:
         plain = plain_ascent(backbone, layer, filters, args.size, args.steps)
         middle = time.perf_counter()
         recipe = recipe_for(backbone.family, size=args.size, steps=args.steps, min_canvas=backbone.min_size,
-                            model=backbone.model, layer_name=layer)
+                            receptive_field=receptive_field(backbone.model, layer))
         ours = visualize_filters(backbone.model, layer, filters, recipe=recipe, preprocess=backbone.preprocess_fn, seed=0)
         after = time.perf_counter()
         rounded = visualize_filters(backbone.model, layer, filters, recipe=replace(recipe, precision="bfloat16"),

@@ -74,9 +74,10 @@ def reference_times(case: str, repeats: int) -> list[float] | None:
 
 def ours_filters(model, layer: str, family: str, filters: int = 64, size: int = 64, steps: int = 50):
     from generator.compute.filters import visualize_filters
+    from generator.compute.receptive_field import receptive_field
     from generator.compute.recipes import recipe_for
 
-    recipe = recipe_for(family, size=size, steps=steps, min_canvas=32, model=model, layer_name=layer)
+    recipe = recipe_for(family, size=size, steps=steps, min_canvas=32, receptive_field=receptive_field(model, layer))
     return lambda: visualize_filters(model, layer, list(range(filters)), recipe=recipe, seed=0), recipe
 
 

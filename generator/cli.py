@@ -50,8 +50,9 @@ def make_parser() -> argparse.ArgumentParser:
                                 description="Generate the atlas described by atlas.yml (or flags) and build the site.")
     build.add_argument("--config", type=Path, default=None, help="atlas config file (default: atlas.yml if it exists)")
     build.add_argument("--model", dest="models", action="append", metavar="SPEC",
-                       help="backbone NAME or NAME:key=value,... (repeatable; replaces the config's list), "
-                            "e.g. mobilenet:alpha=0.25")
+                       help="backbone NAME or NAME:key=value,..., or a model file PATH.keras (or .h5) with the same "
+                            "options (repeatable; replaces the config's list), e.g. mobilenet:alpha=0.25 or "
+                            "models/my_net.keras:classes=classes.txt")
     build.add_argument("--images", action="append", metavar="PATH", help="image file, folder or glob (repeatable)")
     build.add_argument("--per-breed", type=_positive_int, metavar="N", help="with an Oxford-IIIT Pet folder: N images per breed")
     build.add_argument("--weights", metavar="auto|imagenet|package|random|PATH",
@@ -155,9 +156,6 @@ def run_build(args: argparse.Namespace) -> int:
         config_path = Path("atlas.yml")
     config = load_config(config_path, build_overrides(args))
 
-    from generator.tensorflow_import import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
     from generator.cache.layout import CacheLayout
     from generator.pipeline.run import BuildOptions, build
     from generator.plan import Shard
@@ -250,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except AtlasError as error:
         print(f"keras-atlas: error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     except KeyboardInterrupt:
         print("keras-atlas: interrupted; what was finished is cached and will be reused", file=sys.stderr)
         return 130

@@ -8,6 +8,7 @@ Every option is declared here with its type, default and a one-line docstring (t
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from generator.registry import APPLICATIONS, unknown_backbone_message
-from generator.errors import AtlasError
+from generator.errors import ConfigError
 
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
@@ -264,24 +265,24 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> A
     try:
         return AtlasConfig.model_validate(data)
     except ValidationError as error:
-        raise AtlasError("\n".join(f"{source}: {line}" for line in format_validation_error(error))) from None
+        raise ConfigError("\n".join(f"{source}: {line}" for line in format_validation_error(error))) from None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise AtlasError(f"config file {path} does not exist; pass --config PATH or create atlas.yml") from None
+        raise ConfigError(f"config file {path} does not exist; pass --config PATH or create atlas.yml") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise AtlasError(f"config file {path} cannot be read: {error}") from None
+        raise ConfigError(f"config file {path} cannot be read: {error}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise AtlasError(f"{path}: not valid YAML: {error}".replace("\n", " ")) from None
+        raise ConfigError(f"{path}: not valid YAML: {error}".replace("\n", " ")) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise AtlasError(f"{path}: the top level must be a mapping of settings, not {type(data).__name__}")
+        raise ConfigError(f"{path}: the top level must be a mapping of settings, not {type(data).__name__}")
     return data
 
 
@@ -353,14 +354,22 @@ def _unknown_key_message(loc: tuple[Any, ...]) -> str:
     return f"unknown key.{hint} Allowed keys: {', '.join(fields)}"
 
 
+MODEL_FILE_SUFFIXES = (".keras", ".h5")
+
+
 def parse_model_spec(spec: str) -> dict[str, Any]:
-    """``NAME`` or ``NAME:key=value,...`` from ``--model`` to a backbone mapping (values typed as YAML)."""
+    """``NAME``, ``NAME:key=value,...`` or a model file ``PATH[:key=value,...]`` from ``--model`` to a backbone
+    mapping (values typed as YAML). A file is named after its stem: ``models/my_net.keras`` is ``my_net``."""
     name, _, options = spec.partition(":")
-    entry: dict[str, Any] = {"name": name.strip()}
+    name = name.strip()
+    entry: dict[str, Any] = {"name": name}
+    if name.lower().endswith(MODEL_FILE_SUFFIXES):
+        stem = re.sub(r"[^a-z0-9_]+", "_", Path(name).name.rsplit(".", 1)[0].lower()).strip("_") or "model"
+        entry = {"name": stem, "path": name}
     if options:
         for item in options.split(","):
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
-                raise AtlasError(f"--model {spec}: expected NAME:key=value,... but {item!r} has no '='")
+                raise ConfigError(f"--model {spec}: expected NAME:key=value,... but {item!r} has no '='")
             entry[key.strip()] = yaml.safe_load(value.strip())
     return entry

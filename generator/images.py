@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, ConfigError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 MAX_PIXELS = 40_000_000
@@ -160,7 +160,7 @@ def find_candidates(sources: list[str], per_breed: int | None) -> list[_Candidat
         elif path.is_file():
             found.append(_Candidate(path))
         else:
-            raise AtlasError(f"images: {source} does not exist; give a file, a folder or a glob")
+            raise ConfigError(f"images: {source} does not exist; give a file, a folder or a glob")
     unique, seen = [], set()
     for candidate in found:
         key = candidate.path.resolve() if candidate.path.exists() else candidate.path

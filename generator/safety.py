@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.config import AtlasConfig
-from generator.errors import AtlasError
+from generator.errors import ConfigError
 from generator.paths import GENERATED_SUBDIR, PROJECT_ROOT
 
 GENERATED_MARKER = ".keras-atlas-generated"
@@ -23,7 +23,7 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_output_folders(config: AtlasConfig) -> None:
-    """Raise ``AtlasError`` naming the key when an output folder could touch files that are not the atlas'."""
+    """Raise ``ConfigError`` naming the key when an output folder could touch files that are not the atlas'."""
     outputs = {
         "site_dir": Path(config.site_dir).resolve(),
         "docs_dir": Path(config.docs_dir).resolve(),
@@ -36,18 +36,18 @@ def check_output_folders(config: AtlasConfig) -> None:
     for key, folder in outputs.items():
         for name, other in protected.items():
             if key != "docs_dir" and _inside(other, folder):
-                raise AtlasError(f"{key}: {folder} contains {name}; choose a folder of its own for the {key.replace('_dir', '')}")
+                raise ConfigError(f"{key}: {folder} contains {name}; choose a folder of its own for the {key.replace('_dir', '')}")
             if key == "docs_dir" and folder == other and name != "the project":
-                raise AtlasError(f"{key}: {folder} is {name}; choose a folder of its own for the pages")
+                raise ConfigError(f"{key}: {folder} is {name}; choose a folder of its own for the pages")
         for other_key, other in outputs.items():
             if other_key != key and key == "site_dir" and _inside(other, folder):
-                raise AtlasError(f"site_dir: {folder} contains {other_key} ({other}); the site is replaced whole on each build")
+                raise ConfigError(f"site_dir: {folder} contains {other_key} ({other}); the site is replaced whole on each build")
     site = outputs["site_dir"]
     if site.is_dir() and any(site.iterdir()) and not (site / "sitemap.xml").exists() and not (site / "404.html").exists():
-        raise AtlasError(f"site_dir: {site} holds files that are not a built site; it would be replaced. Choose an empty or new folder")
+        raise ConfigError(f"site_dir: {site} holds files that are not a built site; it would be replaced. Choose an empty or new folder")
     generated = outputs["docs_dir"] / GENERATED_SUBDIR
     if generated.is_dir() and any(generated.iterdir()) and not (generated / GENERATED_MARKER).exists():
-        raise AtlasError(
+        raise ConfigError(
             f"docs_dir: {generated} exists and was not made by Keras Atlas; its files would be replaced. "
             "Move it away or choose another docs_dir"
         )

@@ -7,7 +7,7 @@
 set -euo pipefail
 python="${PYTHON:-python3}"
 bash "$(dirname "$0")/install-system-packages.sh"
-"$python" -m pip install --quiet -e ".[gpu]"
+"$python" -m pip install --quiet -c constraints.txt -e ".[gpu]"
 "$python" -m pip uninstall --quiet -y tensorflow-cpu
 "$python" -m pip install --quiet --force-reinstall --no-deps "tensorflow==2.21.0"
 "$python" - <<'PY'

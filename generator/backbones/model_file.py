@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 
-from generator.backbones.flatten import flatten
+from generator.compute.flatten import flatten
 from generator.classes import imagenet_class_names, read_class_names
 from generator.config import BackboneSpec
-from generator.errors import AtlasError
+from generator.errors import AtlasError, ConfigError
 from generator.weights import Provenance, fresh_names, hash_weight_values
 
 
@@ -36,7 +36,7 @@ def load_model_file(spec: BackboneSpec, *, seed: int = 0):
     path = Path(spec.path)
     label = f"backbone {spec.slug}"
     if not path.is_file():
-        raise AtlasError(f"{label}: model file {path} does not exist")
+        raise ConfigError(f"{label}: model file {path} does not exist")
     fresh_names()
     keras.utils.set_random_seed(seed)
     try:

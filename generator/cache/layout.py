@@ -11,9 +11,9 @@ from pathlib import Path
 
 TIERS = ("arrays", "figures")
 """The content-addressed tiers (see ``generator.cache``): what compute produced, and the figures drawn from it."""
-DOWNLOAD_FOLDERS = ("packages", "weights")
-"""Downloaded weight packages and the weights converted from them: slow to make, keyed by their pinned sha256,
-listed by ``keras-atlas cache`` but never pruned."""
+KEPT_FOLDERS = ("packages", "weights", "networks")
+"""Downloaded weight packages, the weights converted from them and the networks' stored facts: slow to make,
+small beside the tiers or keyed by a pinned sha256; listed by ``keras-atlas cache`` but never pruned."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ class CacheLayout:
     def parameter_counts(self, keras_version: str) -> Path:
         """``keras-atlas models``' parameter count of every application, per Keras version (building them takes a minute)."""
         return Path(self.root) / f"parameter-counts-keras-{keras_version}.json"
+
+    @property
+    def networks(self) -> Path:
+        """What planning needs to know of each network (``plan.network``), so a rebuild need not build it."""
+        return Path(self.root) / "networks"
 
     @property
     def packages(self) -> Path:

@@ -8,9 +8,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.cache.layout import DOWNLOAD_FOLDERS, TIERS, CacheLayout
+from generator.cache.layout import KEPT_FOLDERS, TIERS, CacheLayout
 from generator.cache.store import SUFFIX, entries, key_of, unseal
-from generator.errors import AtlasError
+from generator.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def usage(root: Path) -> list[TierUsage]:
         files = list(entries(layout.tier(tier)))
         unused = None if keep is None else sum(key_of(path) not in keep[tier] for path in files)
         rows.append(TierUsage(tier, len(files), sum(path.stat().st_size for path in files), unused))
-    for name in DOWNLOAD_FOLDERS:
+    for name in KEPT_FOLDERS:
         folder = getattr(layout, name)
         files = [path for path in folder.rglob("*") if path.is_file()] if folder.is_dir() else []
         rows.append(TierUsage(name, len(files), sum(path.stat().st_size for path in files), None))
@@ -54,7 +54,7 @@ def prune(root: Path) -> tuple[int, int]:
     layout = CacheLayout(Path(root))
     keep = last_build_keys(layout.root)
     if keep is None:
-        raise AtlasError(f"cache: {layout.last_build} is missing, so it is unknown what a current build uses; "
+        raise ConfigError(f"cache: {layout.last_build} is missing, so it is unknown what a current build uses; "
                          "run keras-atlas build once with this cache, then prune")
     removed = freed = 0
     for tier in TIERS:
@@ -80,7 +80,7 @@ def merge(sources: list[Path], target: Path) -> tuple[int, int]:
     for source in sources:
         source = Path(source)
         if not source.is_dir():
-            raise AtlasError(f"merge: {source} is not a cache folder")
+            raise ConfigError(f"merge: {source} is not a cache folder")
         if source.resolve() == target_layout.root.resolve():
             continue
         for tier in TIERS:

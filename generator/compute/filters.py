@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from generator.compute.feed import run_model
+from generator.compute.flatten import reachable
 
 from generator.compute.fourier import initial_spectrum, spectrum_scale, spectrum_to_rgb
 from generator.compute.layers import channel_count
@@ -158,10 +159,12 @@ def visualize_filters(
     """uint8 images (len(filter_indices), size, size, 3), image i maximising filter ``filter_indices[i]``.
 
     ``preprocess`` maps float 0..255 RGB tensors to the model's input scale (a backbone's ``preprocess_fn``);
-    it defaults to [-1, 1]. The same arguments and seed give the same bytes.
+    it defaults to [-1, 1]. The same arguments and seed give the same bytes. A layer inside a nested model is
+    reached too (see ``flatten.reachable``).
     """
     import tensorflow as tf
 
+    model, (layer_name,) = reachable(model, [layer_name])
     filter_indices = [int(index) for index in filter_indices]
     _check_filters(model, layer_name, filter_indices)
     recipe = recipe or Recipe(size=size, steps=steps, learning_rate=learning_rate)

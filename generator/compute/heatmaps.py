@@ -23,6 +23,7 @@ import numpy as np
 
 from generator.compute.cams import METHODS
 from generator.compute.feed import run_model
+from generator.compute.flatten import reachable
 from generator.compute.logits import logits_output
 
 
@@ -56,14 +57,16 @@ def explain(
     """Class-activation maps of every layer in ``layer_names`` for a preprocessed batch, with the classes explained.
 
     ``heatmaps`` is keyed by layer for Grad-CAM (the first method) and ``cams[method][layer]`` holds every method.
-    ``compiled=False`` runs the pass eagerly: faster for a single batch, which then pays no tracing.
+    ``compiled=False`` runs the pass eagerly: faster for a single batch, which then pays no tracing. Layers inside
+    a nested model are reached too (see ``flatten.reachable``); results keep the names given.
     """
     unknown = [method for method in methods if method not in CAM_METHODS]
     if unknown:
         raise ValueError(f"unknown CAM method {unknown[0]!r}; choose from {', '.join(CAM_METHODS)}")
     import tensorflow as tf
 
-    forward_backward = _forward_backward(model, tuple(layer_names), class_index, compiled)
+    flat, names = reachable(model, list(layer_names))
+    forward_backward = _forward_backward(flat, tuple(names), class_index, compiled)
     activations, gradients, scores, explained = forward_backward(tf.convert_to_tensor(np.asarray(images, dtype=np.float32)))
     softmax = tf.nn.softmax(scores, axis=-1)
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)

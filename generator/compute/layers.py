@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, ConfigError
 
 CONVOLUTION_CLASSES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
 
@@ -57,8 +57,8 @@ def select_layers(model, choice: int | str | list[str], *, label: str = "model")
 
             close = difflib.get_close_matches(name, names, n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise AtlasError(f"layers: {label} has no layer named {name!r}.{hint}")
+            raise ConfigError(f"layers: {label} has no layer named {name!r}.{hint}")
         if name not in names:
             kind = type(model.get_layer(name)).__name__
-            raise AtlasError(f"layers: {name!r} of {label} is a {kind}, not a convolutional layer")
+            raise ConfigError(f"layers: {name!r} of {label} is a {kind}, not a convolutional layer")
     return list(choice)

@@ -21,12 +21,28 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 @lru_cache(maxsize=1)
 def native_bfloat16() -> bool:
-    """Whether the device TensorFlow computes on has bfloat16 arithmetic: Ampere or newer, or AVX512-BF16/AMX."""
-    import tensorflow as tf
+    """Whether the device TensorFlow computes on has bfloat16 arithmetic: Ampere or newer, or AVX512-BF16/AMX.
 
+    Without an NVIDIA device node TensorFlow computes on the CPU, and the answer needs no TensorFlow import:
+    planning a rebuild stays free of it.
+    """
+    if not nvidia_device_present():
+        return _cpu_answer()
+    from generator.tensorflow_import import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         return gpu_has_native_bfloat16(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0)))
+    return _cpu_answer()
+
+
+def nvidia_device_present(dev: Path = Path("/dev")) -> bool:
+    """Whether the machine has an NVIDIA GPU device node (``/dev/nvidia0``...), which TensorFlow would need."""
+    return any(path.name[len("nvidia"):].isdigit() for path in dev.glob("nvidia*"))
+
+
+def _cpu_answer() -> bool:
     try:
         return cpu_has_native_bfloat16(Path("/proc/cpuinfo").read_text())
     except OSError:

@@ -24,7 +24,7 @@ from typing import Any
 
 from generator.compute.filters import Recipe
 from generator.compute.precision import resolve_precision
-from generator.compute.receptive_field import receptive_field, tile_side
+from generator.compute.receptive_field import tile_side
 from generator.compute.transforms import Robustness
 
 FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -45,10 +45,13 @@ OVERRIDABLE = ("learning_rate", "redirect_fraction", "pad", "jitter", "degrees",
 
 
 def recipe_for(
-    family: str, *, size: int, steps: int, min_canvas: int, model=None, layer_name: str | None = None,
+    family: str, *, size: int, steps: int, min_canvas: int, receptive_field: int | None = None,
     learning_rate: float | None = None, overrides: dict[str, Any] | None = None,
 ) -> Recipe:
-    """The recipe of one layer: family defaults, then the atlas-wide learning rate, then the backbone's overrides."""
+    """The recipe of one layer: family defaults, then the atlas-wide learning rate, then the backbone's overrides.
+
+    ``receptive_field`` (``receptive_field.receptive_field`` of the layer) decides the tile; None keeps the canvas.
+    """
     fields = dict(FAMILY_DEFAULTS.get(family, {}))
     if learning_rate is not None:
         fields["learning_rate"] = learning_rate
@@ -61,8 +64,6 @@ def recipe_for(
         else:
             fields[key] = value
     fields["precision"] = resolve_precision(fields.get("precision", "float32"))
-    period = None
-    if model is not None and layer_name is not None:
-        side = tile_side(receptive_field(model, layer_name), size)
-        period = side if side < size else None
+    side = tile_side(receptive_field, size)
+    period = side if side < size else None
     return Recipe(size=size, steps=steps, min_canvas=min_canvas, robustness=robustness, period=period, **fields)

@@ -21,12 +21,16 @@ from generator.plan.units import AnalysisUnit, BackbonePlan
 
 
 def analyse_images(
-    plan: BackbonePlan, backbone: Backbone, units: list[AnalysisUnit], cache: Cache, redo: Callable[[str], bool],
-    on_batch: Callable[[], None] = lambda: None,
+    plan: BackbonePlan, network: Callable[[], Backbone], units: list[AnalysisUnit], cache: Cache,
+    redo: Callable[[str], bool], on_batch: Callable[[], None] = lambda: None,
 ) -> dict[str, ImageAnalysis]:
-    """Per image of ``units``: its analysis, from the cache, or computed with the other missing images in batches."""
+    """Per image of ``units``: its analysis, from the cache, or computed with the other missing images in batches.
+
+    ``network()`` gives the loaded backbone; it is called only when an image must be analysed.
+    """
 
     def make(missing: list[int]) -> Iterator[dict[str, np.ndarray]]:
+        backbone = network()
         batch_size = plan.analysis.batch
         for start in range(0, len(missing), batch_size):
             batch = [units[index].image for index in missing[start : start + batch_size]]

@@ -21,7 +21,7 @@ from generator.plan import BackbonePlan
 
 def compute_backbone(
     plan: BackbonePlan,
-    backbone: Backbone,
+    network: Callable[[], Backbone],
     cache: Cache,
     *,
     redo: Callable[[str], bool],
@@ -31,9 +31,10 @@ def compute_backbone(
 ) -> BackboneArrays:
     """The units of ``plan`` that ``mine`` selects, from the cache or computed into it.
 
-    With ``drawing`` (not in a shard), filter images are computed only for mosaics that will be drawn.
+    ``network()`` gives the loaded backbone, and is called only if a unit must be computed. With ``drawing``
+    (not in a shard), filter images are computed only for mosaics that will be drawn.
     """
-    analyses = analyse_images(plan, backbone, [unit for unit in plan.analyses if mine(unit.path)], cache, redo,
+    analyses = analyse_images(plan, network, [unit for unit in plan.analyses if mine(unit.path)], cache, redo,
                               on_batch=lambda: advance("photos"))
     arrays = BackboneArrays(analyses)
     for layer in plan.layers:
@@ -44,5 +45,5 @@ def compute_backbone(
         if drawing and not redo(layer.mosaic.unit) and cache.figures.has(layer.mosaic.key):
             cache.arrays.used.add(unit.key)
             continue
-        arrays.filters[layer.name] = filter_images(unit, backbone, cache, redo(unit.path))
+        arrays.filters[layer.name] = filter_images(unit, network, cache, redo(unit.path))
     return arrays

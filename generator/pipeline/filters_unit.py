@@ -6,6 +6,8 @@ images is imported from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from generator.backbones import Backbone
@@ -14,9 +16,13 @@ from generator.compute.filters import visualize_filters
 from generator.plan.units import FiltersUnit
 
 
-def filter_images(unit: FiltersUnit, backbone: Backbone, cache: Cache, redo: bool = False) -> np.ndarray:
-    """uint8 filter images (filters, size, size, 3) of one layer, from the cache or computed and cached."""
+def filter_images(unit: FiltersUnit, network: Callable[[], Backbone], cache: Cache, redo: bool = False) -> np.ndarray:
+    """uint8 filter images (filters, size, size, 3) of one layer, from the cache or computed and cached.
+
+    ``network()`` gives the loaded backbone; it is called only when the images must be computed.
+    """
     def make() -> dict[str, np.ndarray]:
+        backbone = network()
         return {"images": visualize_filters(backbone.model, unit.layer, list(unit.indices), seed=unit.seed,
                                             preprocess=backbone.preprocess_fn, recipe=unit.recipe)}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from generator.backbones import Backbone, load_spec
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
-from generator.errors import AtlasError
+from generator.errors import AtlasError, ConfigError
 from generator.images import SourceImage, load_images
 from generator.paths import GENERATED_SUBDIR
 from generator.pipeline.compute_units import compute_backbone
@@ -28,6 +28,7 @@ from generator.pipeline.preflight import preflight
 from generator.pipeline.report import BuildStats, package_versions, report_settings, write_timings
 from generator.plan import BackbonePlan, FiltersUnit, Shard, analysis_mode, assign, redo_predicate
 from generator.plan.backbone import plan_backbone, plan_photos
+from generator.plan.network import NetworkFacts, NetworkStore, facts_of, network_key, same_network
 from generator.progress import Reporter
 from generator.results import AtlasResult, BackboneResult
 from generator.safety import GENERATED_MARKER, check_output_folders
@@ -57,6 +58,8 @@ class _Build:
     stats: BuildStats
     mode: str
     """``plan.analysis_mode`` of the whole atlas' photo count."""
+    remake_facts: bool = False
+    """Read every network again instead of its stored facts (``--force``)."""
 
 
 def build(
@@ -66,8 +69,6 @@ def build(
 
     In a shard, only compute the shard's units into the cache; the result is then None.
     """
-    from generator.tensorflow_import import configure_determinism
-
     reporter = reporter or Reporter(quiet=True)
     options = options or BuildOptions()
     stats = BuildStats()
@@ -77,13 +78,12 @@ def build(
     for skipped in image_set.skipped:
         reporter.warn(f"skipped {skipped.path}: {skipped.reason}")
     if not image_set.images:
-        raise AtlasError(f"images: no usable image in {', '.join(config.images)}")
+        raise ConfigError(f"images: no usable image in {', '.join(config.images)}")
     stats.stages["images"] = time.perf_counter() - started
 
-    configure_determinism()
     preflight(config)
     run = _Build(config, image_set.images, Cache(config.cache_dir), redo_predicate(options.force, options.only),
-                 reporter, stats, analysis_mode(len(image_set.images)))
+                 reporter, stats, analysis_mode(len(image_set.images)), remake_facts=options.force and not options.only)
     if options.shard is not None:
         _compute_shard(run, options.shard)
         stats.cache_hits, stats.computed = run.cache.arrays.hits, run.cache.computed
@@ -121,13 +121,16 @@ def _generated_folder(config: AtlasConfig) -> Writer:
 
 
 def _backbone_stages(run: _Build, spec: BackboneSpec, draw: Draw, tag: str) -> BackboneResult:
-    """One backbone through the stages: load it once, plan it, compute the missing units, draw the missing figures."""
+    """One backbone through the stages: plan it, compute the missing units, draw the missing figures.
+
+    The network is loaded only if its facts are not stored or a unit needs computing, and then once.
+    """
     started = time.perf_counter()
-    backbone = _load(spec, run.config)
-    with _blamed_on(backbone):
-        plan = plan_backbone(spec, backbone, run.images, run.config, run.mode)
+    facts, network = _network(run, spec)
+    with _blamed_on(facts):
+        plan = plan_backbone(spec, facts, run.images, run.config, run.mode)
         advance = _progress(run.reporter, tag, plan, len(plan.layers), len(run.images))
-        arrays = compute_backbone(plan, backbone, run.cache, redo=run.redo, advance=advance)
+        arrays = compute_backbone(plan, network, run.cache, redo=run.redo, advance=advance)
         result = draw_backbone(draw, plan, arrays)
     run.reporter.done(tag)
     seconds = time.perf_counter() - started
@@ -135,6 +138,29 @@ def _backbone_stages(run: _Build, spec: BackboneSpec, draw: Draw, tag: str) -> B
     run.reporter.line(f"{plan.title}: {len(plan.layers)} layers x {len(run.images)} images, "
                       f"{plan.provenance.kind} weights, {seconds:.1f} s")
     return result
+
+
+def _network(run: _Build, spec: BackboneSpec) -> tuple[NetworkFacts, Callable[[], Backbone]]:
+    """The network's facts, stored or read from the loaded network, and a loader that builds it once, on demand."""
+    store, key = NetworkStore(run.config.cache_dir), network_key(spec, run.config)
+    stored = None if run.remake_facts else store.get(key)
+    loaded: list[Backbone] = []
+
+    def network() -> Backbone:
+        if not loaded:
+            backbone = _load(spec, run.config)
+            if stored is not None and not same_network(stored, backbone):
+                store.forget(key)
+                raise AtlasError(f"backbone {backbone.name}: its weights are not those its stored facts were made from "
+                                 f"(a weights file was replaced in place?); the facts were removed, build again")
+            loaded.append(backbone)
+        return loaded[0]
+
+    if stored is not None:
+        return stored, network
+    facts = facts_of(network(), run.config)
+    store.put(network_key(spec, run.config), facts)  # made again: loading may have converted a weights file
+    return facts, network
 
 
 def _pages_and_site(run: _Build, atlas: AtlasResult, draw: Draw, started: float) -> None:
@@ -156,20 +182,23 @@ def _pages_and_site(run: _Build, atlas: AtlasResult, draw: Draw, started: float)
 
 
 def _load(spec: BackboneSpec, config: AtlasConfig) -> Backbone:
-    """The backbone's network with its weights (once per build; twice for the backbones of a shard)."""
+    """The backbone's network with its weights (at most once per build); TensorFlow is imported here first."""
+    from generator.tensorflow_import import configure_determinism
+
+    configure_determinism()
     return load_spec(spec, spec.weights or config.weights, seed=config.seed, cache_dir=config.cache_dir,
                      allow_untrained=config.allow_untrained)
 
 
 @contextmanager
-def _blamed_on(backbone: Backbone) -> Iterator[None]:
+def _blamed_on(facts: NetworkFacts | BackbonePlan) -> Iterator[None]:
     """A bug keeps its traceback, with a note naming the backbone it happened on; ``AtlasError`` says it already."""
     try:
         yield
     except AtlasError:
         raise
     except Exception as error:
-        error.add_note(f"keras-atlas: while drawing backbone {backbone.name} ({backbone.title})")
+        error.add_note(f"keras-atlas: while drawing backbone {facts.name} ({facts.title})")
         raise
 
 
@@ -184,26 +213,25 @@ def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, layers: int, ima
 def _compute_shard(run: _Build, shard: Shard) -> None:
     """Plan every backbone, keep this shard's cost-balanced share of the units, compute it into the cache.
 
-    Every shard makes the same plan, so they need not talk to each other. Planning needs each network's weights
-    (their hash is in every key), so a shard's own backbones are loaded twice: seconds, against the hours of
-    compute that sharding is for.
+    Every shard makes the same plan, so they need not talk to each other. Planning a backbone whose facts are not
+    stored loads it; its loader then keeps it for the compute, so no network is loaded twice.
     """
-    config = run.config
-    plans = [(spec, plan_backbone(spec, _load(spec, config), run.images, config, run.mode)) for spec in config.backbones]
-    units = [unit for _, plan in plans for unit in plan.units]
+    networks = [(spec, *_network(run, spec)) for spec in run.config.backbones]
+    plans = [(plan_backbone(spec, facts, run.images, run.config, run.mode), network) for spec, facts, network in networks]
+    units = [unit for plan, _ in plans for unit in plan.units]
     assigned = assign(units, shard)
     run.stats.units = len(assigned)
-    own = [(spec, plan) for spec, plan in plans if any(unit.path in assigned for unit in plan.units)]
+    own = [(plan, network) for plan, network in plans if any(unit.path in assigned for unit in plan.units)]
+    del networks, plans  # the networks loaded for other shards' backbones can go
     run.reporter.line(f"shard {shard}: {len(assigned)} of {len(units)} work units, {len(own)} backbone(s)")
     with run.reporter.session():
-        for index, (spec, plan) in enumerate(own, 1):
+        for index, (plan, network) in enumerate(own, 1):
             started = time.perf_counter()
             tag = f"[{index}/{len(own)}]"
-            backbone = _load(spec, config)
             mine = [unit for unit in plan.units if unit.path in assigned]
             layers = sum(isinstance(unit, FiltersUnit) for unit in mine)
-            with _blamed_on(backbone):
-                compute_backbone(plan, backbone, run.cache, redo=run.redo, mine=assigned.__contains__, drawing=False,
+            with _blamed_on(plan):
+                compute_backbone(plan, network, run.cache, redo=run.redo, mine=assigned.__contains__, drawing=False,
                                  advance=_progress(run.reporter, tag, plan, layers, len(mine) - layers))
             run.reporter.done(tag)
             run.stats.stages[plan.name] = time.perf_counter() - started

@@ -1,105 +1,88 @@
-"""Plan one backbone from its loaded network: layers, recipes, units and figures, each resolved once.
+"""Plan one backbone from its network's facts: layers, recipes, units and figures, each resolved once.
 
-This is the last stage that reads the Keras model for facts (shapes, receptive fields, the summary, the
-graph); everything after it works from the plan and from arrays.
+The facts (``network``) come from the loaded network or from the cache; either way no Keras model is read here,
+so a rebuild whose units are all stored plans without TensorFlow.
 """
 
 from __future__ import annotations
 
-from generator.backbones import Backbone
 from generator.compute.cams import METHODS
-from generator.compute.cost import analysis_cost, filters_cost
+from generator.compute.cost import analysis_cost_of, filters_cost_of
 from generator.compute.filters import Recipe
-from generator.compute.layers import channel_count, select_layers
-from generator.compute.receptive_field import receptive_field
 from generator.compute.recipes import recipe_for
-from generator.compute.summary import architecture_dot, layer_summary
 from generator.config import AtlasConfig, BackboneSpec
-from generator.errors import AtlasError
 from generator.images import SourceImage
 from generator.plan import keys, names
+from generator.plan.network import NetworkFacts
 from generator.plan.units import (
     AnalysisSettings, AnalysisUnit, BackbonePlan, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan,
     PhotoPlan,
 )
 
 
-def recipe_of(backbone: Backbone, spec: BackboneSpec, config: AtlasConfig, layer: str | None = None) -> Recipe:
+def recipe_of(facts: NetworkFacts, spec: BackboneSpec, config: AtlasConfig, receptive_field: int | None = None) -> Recipe:
     """Family defaults, the atlas' learning rate, the spec's ``recipe:`` overrides, and (per layer) its tiling."""
     overrides = spec.recipe.model_dump(exclude_none=True) if spec.recipe is not None else {}
-    return recipe_for(
-        backbone.family, size=config.size, steps=config.steps, min_canvas=backbone.min_size,
-        model=backbone.model if layer is not None else None, layer_name=layer,
-        learning_rate=config.learning_rate, overrides=overrides,
-    )
-
-
-def drawn_layers(backbone: Backbone, config: AtlasConfig) -> list[str]:
-    """The layers ``config.layers`` chooses, after checking that ``class_index`` is one of the backbone's classes."""
-    classes = backbone.class_names
-    if config.class_index is not None and classes and config.class_index >= len(classes):
-        raise AtlasError(f"class_index: {config.class_index} is outside {backbone.title}'s {len(classes)} classes")
-    return select_layers(backbone.model, config.layers, label=f"backbone {backbone.name}")
+    return recipe_for(facts.family, size=config.size, steps=config.steps, min_canvas=facts.min_size,
+                      receptive_field=receptive_field, learning_rate=config.learning_rate, overrides=overrides)
 
 
 def plan_backbone(
-    spec: BackboneSpec, backbone: Backbone, images: list[SourceImage], config: AtlasConfig, mode: str
+    spec: BackboneSpec, facts: NetworkFacts, images: list[SourceImage], config: AtlasConfig, mode: str
 ) -> BackbonePlan:
     """Every unit and figure of one backbone with its key; ``mode`` is ``units.analysis_mode`` of the whole atlas."""
-    model, name, weights = backbone.model, backbone.name, backbone.provenance.sha256
-    layer_names = drawn_layers(backbone, config)
-    has_classifier = backbone.class_names is not None
+    name, weights = facts.name, facts.provenance.sha256
+    has_classifier = facts.class_names is not None
     settings = AnalysisSettings(
-        layers=tuple(layer_names), class_index=config.class_index, methods=tuple(config.cam), mode=mode,
+        layers=tuple(layer.name for layer in facts.layers), class_index=config.class_index, methods=tuple(config.cam),
+        mode=mode,
     )
     analyses = tuple(
         AnalysisUnit(names.analysis_unit(name, image.id), keys.analysis_key(name, weights, image.sha256, settings),
-                     analysis_cost(model), image)
+                     analysis_cost_of(facts.macs), image)
         for image in images
     )
-    canvas = max(config.size, backbone.min_size)
+    canvas = max(config.size, facts.min_size)
     layers = []
-    for layer_name in layer_names:
-        keras_layer = model.get_layer(layer_name)
-        channels = channel_count(keras_layer)
-        indices = tuple(range(min(config.filters, channels)))
-        recipe = recipe_of(backbone, spec, config, layer_name)
-        unit_path = names.filters_unit(name, layer_name)
+    for layer in facts.layers:
+        indices = tuple(range(min(config.filters, layer.channels)))
+        recipe = recipe_of(facts, spec, config, layer.receptive_field)
+        unit_path = names.filters_unit(name, layer.name)
         filters = FiltersUnit(
-            unit_path, keys.filters_key(name, weights, layer_name, indices, recipe, config.seed),
-            filters_cost(model, layer_name, len(indices), config.steps, canvas), layer_name, indices, recipe, config.seed,
+            unit_path, keys.filters_key(name, weights, layer.name, indices, recipe, config.seed),
+            filters_cost_of(layer.macs, facts.input_side, len(indices), config.steps, canvas), layer.name, indices,
+            recipe, config.seed,
         )
-        mosaic = Figure(names.mosaic_file(name, layer_name), keys.mosaic_key(filters.key), unit_path)
+        mosaic = Figure(names.mosaic_file(name, layer.name), keys.mosaic_key(filters.key), unit_path)
         layers.append(LayerPlan(
-            name=layer_name,
-            slug=names.layer_slug(layer_name),
-            page=names.layer_page(name, layer_name),
-            kind=type(keras_layer).__name__,
-            output_shape=str(tuple(keras_layer.output.shape)).replace("None", "?"),
-            channels=channels,
-            receptive_field=receptive_field(model, layer_name),
+            name=layer.name,
+            slug=names.layer_slug(layer.name),
+            page=names.layer_page(name, layer.name),
+            kind=layer.kind,
+            output_shape=layer.output_shape,
+            channels=layer.channels,
+            receptive_field=layer.receptive_field,
             period=recipe.period,
             filters=filters,
             mosaic=mosaic,
             mosaic_thumbnail=Figure(names.thumbnail_file(mosaic.file), keys.thumbnail_key(mosaic.key), unit_path),
-            images=tuple(_layer_image_figures(name, layer_name, unit, settings, config, backbone, has_classifier)
+            images=tuple(_layer_image_figures(name, layer.name, unit, settings, config, facts, has_classifier)
                          for unit in analyses),
         ))
-    dot = architecture_dot(model)
-    page_recipe = recipe_of(backbone, spec, config)
+    page_recipe = recipe_of(facts, spec, config)
     return BackbonePlan(
         name=name,
-        title=backbone.title,
+        title=facts.title,
         application=spec.name,
         alpha=spec.alpha,
-        provenance=backbone.provenance,
-        input_shape=backbone.input_shape,
-        class_names=backbone.class_names,
+        provenance=facts.provenance,
+        input_shape=facts.input_shape,
+        class_names=facts.class_names,
         top_k=config.top_k,
         heatmap_alpha=config.heatmap_alpha,
-        summary=layer_summary(model),
-        architecture_dot=dot or None,
-        architecture=_architecture_figures(name, dot) if dot else None,
+        summary=facts.summary,
+        architecture_dot=facts.dot or None,
+        architecture=_architecture_figures(name, facts.dot) if facts.dot else None,
         analysis=settings,
         analyses=analyses,
         layers=tuple(layers),
@@ -112,14 +95,14 @@ def plan_backbone(
 
 
 def _layer_image_figures(
-    backbone: str, layer: str, unit: AnalysisUnit, settings: AnalysisSettings, config: AtlasConfig, model: Backbone,
-    has_classifier: bool,
+    backbone: str, layer: str, unit: AnalysisUnit, settings: AnalysisSettings, config: AtlasConfig,
+    facts: NetworkFacts, has_classifier: bool,
 ) -> LayerImageFigures:
     image_id = unit.image.id
     figure_unit = names.layer_image_unit(backbone, layer, image_id)
     activations = Figure(names.activations_file(backbone, layer, image_id),
                          keys.activations_key(unit.key, layer, settings.channels), figure_unit)
-    side = model.input_shape[:2]
+    side = facts.input_shape[:2]
     heatmaps = tuple(
         HeatmapFigure(method, METHODS[method].title, Figure(
             names.heatmap_file(backbone, layer, method, image_id),

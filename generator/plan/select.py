@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from generator.errors import AtlasError
+from generator.errors import ConfigError
 
 
 class Costed(Protocol):
@@ -34,9 +34,9 @@ class Shard:
         try:
             index, count = (int(part) for part in text.split("/"))
         except ValueError:
-            raise AtlasError(f"--shard: {text!r} is not I/N, e.g. 1/3") from None
+            raise ConfigError(f"--shard: {text!r} is not I/N, e.g. 1/3") from None
         if not 1 <= index <= count:
-            raise AtlasError(f"--shard: {text!r} needs 1 <= I <= N")
+            raise ConfigError(f"--shard: {text!r} needs 1 <= I <= N")
         return cls(index, count)
 
     def __str__(self) -> str:

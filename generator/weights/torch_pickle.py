@@ -50,12 +50,28 @@ class _TensorRef:
         self.offset, self.size, self.stride = offset, tuple(size), tuple(stride)
 
     def resolve(self, storages: dict[str, np.ndarray]) -> np.ndarray:
+        """A copy of the view; its offset, sizes and strides come from the file, so they are checked first:
+        ``as_strided`` trusts them, and a crafted file would read memory outside the storage."""
         flat = storages[self.storage_key]
+        self._check_within(len(flat))
         itemsize = flat.itemsize
         view = np.lib.stride_tricks.as_strided(
             flat[self.offset :], shape=self.size, strides=tuple(s * itemsize for s in self.stride)
         )
         return np.array(view, copy=True)
+
+    def _check_within(self, elements: int) -> None:
+        numbers = (self.offset, *self.size, *self.stride)
+        if not all(isinstance(number, int) and not isinstance(number, bool) for number in numbers):
+            raise ValueError(f"tensor of storage {self.storage_key}: offset, sizes and strides must be integers")
+        if len(self.size) != len(self.stride) or self.offset < 0 or min(self.size + self.stride, default=0) < 0:
+            raise ValueError(f"tensor of storage {self.storage_key}: negative or mismatched offset, sizes or strides")
+        if 0 in self.size:
+            return
+        last = self.offset + sum((size - 1) * stride for size, stride in zip(self.size, self.stride, strict=True))
+        if self.offset >= elements or last >= elements:
+            raise ValueError(f"tensor of storage {self.storage_key} reaches element {last}, past the storage's "
+                             f"{elements}: the file is damaged or crafted")
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, *unused):

@@ -82,3 +82,27 @@ def test_an_edit_redoes_what_the_edited_code_shapes_and_nothing_else(project, mo
     _edit(project, module)
     assert _build(project) == {"computed": computed, "drawn": drawn}
     assert _build(project) == {"computed": 0, "drawn": 0}
+
+
+def test_a_rebuild_with_nothing_to_do_imports_no_tensorflow(project):
+    """Keys come from the stored network facts, the photos' digests and the code: no network is built."""
+    code = ("import sys\nfrom generator.cli import main\n"
+            f"sys.argv = ['keras-atlas', 'build', '--config', {str(project / 'atlas.yml')!r}, '--docs-dir', "
+            f"{str(project / 'docs')!r}, '--cache-dir', {str(project / 'cache')!r}, '--quiet']\n"
+            "main()\nprint(sorted(name for name in sys.modules if name.split('.')[0] in ('tensorflow', 'keras')))\n")
+    _build(project)
+    result = subprocess.run([sys.executable, "-c", code], cwd=project, env={**os.environ, "PYTHONPATH": str(project)},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_replacing_the_model_file_replans_and_redoes_everything(project):
+    """New weights in the same architecture: every unit and figure that shows weights is redone, not the plot."""
+    import keras
+
+    model = keras.models.load_model(project / "tiny.keras")
+    model.set_weights([weights * 1.5 for weights in model.get_weights()])
+    model.save(project / "tiny.keras")
+    assert _build(project) == {"computed": sum(UNITS.values()), "drawn": FIGURES["filters"] + FIGURES["per image"]}
+    assert _build(project) == {"computed": 0, "drawn": 0}

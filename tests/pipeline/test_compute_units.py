@@ -12,6 +12,7 @@ from generator.pipeline.analysis_unit import analyse_images
 from generator.pipeline.compute_units import compute_backbone
 from generator.plan import IMAGE_BATCH, analysis_mode
 from generator.plan.backbone import plan_backbone
+from generator.plan.network import facts_of
 from generator.weights import Provenance
 
 
@@ -26,7 +27,8 @@ def _backbone(model) -> Backbone:
 
 def _plan(backbone: Backbone, layers: list[str], images, mode: str = "compiled", **settings):
     config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], layers=layers, filters=2, steps=2, size=16, **settings)
-    return plan_backbone(BackboneSpec.model_construct(name="tiny", alpha=None, recipe=None), backbone, images, config, mode)
+    return plan_backbone(BackboneSpec.model_construct(name="tiny", alpha=None, recipe=None), facts_of(backbone, config), images,
+                         config, mode)
 
 
 def _never(path: str) -> bool:
@@ -44,9 +46,9 @@ def test_an_image_gives_the_same_bits_alone_or_in_a_batch(sample_photos, tmp_pat
     assert len(images) > 1 and len(images) <= IMAGE_BATCH
     backbone = _backbone(model)
     plan = _plan(backbone, ["Conv1", "block_6_expand", "Conv_1"], images, mode, cam=["gradcam", "layercam"])
-    together = analyse_images(plan, backbone, list(plan.analyses), Cache(tmp_path / "a"), _never)
+    together = analyse_images(plan, lambda: backbone, list(plan.analyses), Cache(tmp_path / "a"), _never)
     for unit in plan.analyses:
-        alone = analyse_images(plan, backbone, [unit], Cache(tmp_path / unit.image.id), _never)[unit.image.id]
+        alone = analyse_images(plan, lambda: backbone, [unit], Cache(tmp_path / unit.image.id), _never)[unit.image.id]
         for name, array in together[unit.image.id].to_arrays().items():
             np.testing.assert_array_equal(alone.to_arrays()[name], array, err_msg=f"{unit.image.id}: {name}")
 
@@ -57,10 +59,10 @@ def test_cached_images_are_not_recomputed_and_redo_recomputes(tiny_classifier, s
     backbone, batches = _backbone(tiny_classifier), []
     plan = _plan(backbone, ["conv_b"], images)
     units = list(plan.analyses)
-    analyse_images(plan, backbone, units, cache, _never, lambda: batches.append(1))
-    analyse_images(plan, backbone, units, cache, _never, lambda: batches.append(2))
+    analyse_images(plan, lambda: backbone, units, cache, _never, lambda: batches.append(1))
+    analyse_images(plan, lambda: backbone, units, cache, _never, lambda: batches.append(2))
     assert batches == [1] and cache.arrays.hits == 2 and cache.computed == 2
-    analyse_images(plan, backbone, units, cache, lambda path: path == f"tiny/images/{images[0].id}", lambda: batches.append(3))
+    analyse_images(plan, lambda: backbone, units, cache, lambda path: path == f"tiny/images/{images[0].id}", lambda: batches.append(3))
     assert batches == [1, 3] and cache.computed == 3
 
 
@@ -69,16 +71,16 @@ def test_filter_images_are_computed_only_for_mosaics_still_to_draw(tiny_classifi
     images = load_images([str(sample_photos[0])], None).images
     cache, backbone = Cache(tmp_path), _backbone(tiny_classifier)
     plan = _plan(backbone, ["conv_a", "conv_b"], images)
-    first = compute_backbone(plan, backbone, cache, redo=_never)
+    first = compute_backbone(plan, lambda: backbone, cache, redo=_never)
     assert sorted(first.filters) == ["conv_a", "conv_b"] and first.filters["conv_b"].shape == (2, 16, 16, 3)
     cache.figures.put(plan.layers[1].mosaic.key, b"drawn")
-    again = compute_backbone(plan, backbone, Cache(tmp_path), redo=_never)
+    again = compute_backbone(plan, lambda: backbone, Cache(tmp_path), redo=_never)
     assert sorted(again.filters) == ["conv_a"]
     np.testing.assert_array_equal(again.filters["conv_a"], first.filters["conv_a"])
-    redrawn = compute_backbone(plan, backbone, Cache(tmp_path), redo=lambda path: path == "tiny/conv_b")
+    redrawn = compute_backbone(plan, lambda: backbone, Cache(tmp_path), redo=lambda path: path == "tiny/conv_b")
     assert sorted(redrawn.filters) == ["conv_a", "conv_b"]
     in_a_shard = Cache(tmp_path)
-    compute_backbone(plan, backbone, in_a_shard, redo=_never, drawing=False, mine=lambda path: path == "tiny/conv_b")
+    compute_backbone(plan, lambda: backbone, in_a_shard, redo=_never, drawing=False, mine=lambda path: path == "tiny/conv_b")
     assert in_a_shard.arrays.hits == 1 and in_a_shard.computed == 0
 
 
@@ -101,7 +103,7 @@ def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_
     ]
     backbone = _backbone(model)
     plan = _plan(backbone, ["colour"], images, cam=["gradcam", "layercam"])
-    results = analyse_images(plan, backbone, list(plan.analyses), Cache(tmp_path / "cache"), _never)
+    results = analyse_images(plan, lambda: backbone, list(plan.analyses), Cache(tmp_path / "cache"), _never)
     for image, expected_class in zip(images, [0, 1, 1], strict=True):
         analysis = results[image.id]
         assert analysis.class_index == expected_class, image.id

