@@ -1,7 +1,8 @@
 """The build: config -> images -> plan -> compute the missing units -> draw the missing figures -> pages -> site.
 
-Every build goes through the plan (``generator.plan``): per backbone, the network is loaded once, planned (every
-unit and figure with its key), and only then computed and drawn. ``--only`` and ``--force`` choose what the
+Every build goes through the plan (``generator.plan``): per backbone, the plan (every unit and figure with its
+key) is made from the network's facts, stored or read from the loaded network, and only then are the missing
+units computed (loading the network at most once) and the missing figures drawn. ``--only`` and ``--force`` choose what the
 plan redoes; ``--shard I/N`` plans every backbone, keeps its cost-balanced share of the units, computes them
 into its own cache and draws nothing (``keras-atlas merge`` combines the shard caches, and a build from the
 merged cache draws the atlas). Files in the generated folder that a build did not produce are removed at the end
