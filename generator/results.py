@@ -69,6 +69,11 @@ class BackboneResult:
     predictions: dict[str, list[Prediction]]
     layers: list[LayerResult]
     settings: dict[str, object] = field(default_factory=dict)
+    breed_ranks: dict[str, int | None] = field(default_factory=dict)
+    """Per photo, the rank of its breed's class among this network's (0: top-1); None where not scored
+    (see ``breeds.class_rank``)."""
+    confusion_chart: str | None = None
+    """SVG of its breed confusions (see ``render.confusion``), when some photos' breeds are scored."""
     application: str = ""
     """Registry name (``mobilenet``) or the model file's name: backbones of one application form a width sweep."""
     alpha: float | None = None

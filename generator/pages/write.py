@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import jinja2
 
+from generator.breeds import breed_class, breed_table
 from generator.pages.markdown import attr, count, md, percent
 from generator.paths import GENERATED_SUBDIR, TEMPLATES_DIR
 from generator.plan import names
@@ -30,7 +31,8 @@ def environment() -> jinja2.Environment:
         autoescape=False,  # Markdown, not HTML: every user-supplied string goes through |md or |attr instead
     )
     env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link)
-    env.globals["pages"] = {"compare": names.COMPARE_PAGE, "width_sweep": names.WIDTH_SWEEP_PAGE, "report": names.REPORT_PAGE}
+    env.globals["pages"] = {"compare": names.COMPARE_PAGE, "width_sweep": names.WIDTH_SWEEP_PAGE, "report": names.REPORT_PAGE,
+                            "breeds": names.BREEDS_PAGE}
     return env
 
 
@@ -56,22 +58,27 @@ def write_pages(atlas: AtlasResult, writer) -> None:
     photos = {photo.id: photo for photo in atlas.photos}
     sweep = width_sweep(atlas)
     classifiers = [backbone for backbone in atlas.backbones if backbone.has_classifier]
+    breeds = breed_table(atlas.photos, classifiers)
     pages = {
-        names.HOME_SNIPPET: ("home.md.j2", dict(atlas=atlas, photos=photos, sweep=sweep, prefix=f"{GENERATED_SUBDIR}/")),
+        names.HOME_SNIPPET: ("home.md.j2", dict(atlas=atlas, photos=photos, sweep=sweep, breeds=breeds,
+                                                 prefix=f"{GENERATED_SUBDIR}/")),
         names.REPORT_PAGE: ("report.md.j2", dict(atlas=atlas)),
         names.COMPARE_PAGE: ("compare.md.j2", dict(backbones=classifiers, photos=atlas.photos,
                                                    untrained=any(not b.provenance.trained for b in classifiers))),
     }
     if sweep:
         pages[names.WIDTH_SWEEP_PAGE] = ("width-sweep.md.j2", dict(sweep=sweep, photos=atlas.photos))
+    if breeds is not None:
+        pages[names.BREEDS_PAGE] = ("breeds.md.j2", dict(table=breeds, backbones=classifiers, photos=photos))
     cam_title = next((figure.heatmaps[0][0] for backbone in classifiers for figure in backbone.layers[-1].figures
                       if figure.heatmaps), "Grad-CAM")
     top_k = next((backbone.settings.get("top_k") for backbone in atlas.backbones), 3)
     pages[names.PHOTOS_PAGE] = ("photos.md.j2", dict(photos=atlas.photos))
     for photo in atlas.photos:
-        pages[photo.page] = ("image.md.j2", dict(photo=photo, backbones=atlas.backbones, cam_title=cam_title, top_k=top_k))
+        pages[photo.page] = ("image.md.j2", dict(photo=photo, backbones=atlas.backbones, cam_title=cam_title, top_k=top_k,
+                                                 breed_class=breed_class(photo.breed) if photo.breed else None))
     for backbone in atlas.backbones:
-        pages[backbone.page] = ("backbone.md.j2", dict(backbone=backbone, photos=photos))
+        pages[backbone.page] = ("backbone.md.j2", dict(backbone=backbone, photos=photos, breeds=breeds))
         for layer in backbone.layers:
             pages[layer.page] = ("layer.md.j2", dict(backbone=backbone, layer=layer, photos=photos))
     for page, (template, context) in pages.items():
@@ -90,6 +97,8 @@ def navigation(atlas: AtlasResult, hand_written: list[str]) -> list:
     side_by_side: list = [{"Comparison": generated(names.COMPARE_PAGE)}]
     if width_sweep(atlas):
         side_by_side.append({"Width sweep": generated(names.WIDTH_SWEEP_PAGE)})
+    if any(photo.breed for photo in atlas.photos):
+        side_by_side.append({"Breeds": generated(names.BREEDS_PAGE)})
     photos = [generated(names.PHOTOS_PAGE)]  # the section's index page (navigation.indexes)
     photos += [{_nav_title(photo.file_name): generated(photo.page)} for photo in atlas.photos]
     side_by_side.append({"Photos": photos})

@@ -17,6 +17,7 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
+from generator.breeds import class_rank
 from generator.cache import Cache
 from generator.classes import decode
 from generator.errors import AtlasError
@@ -27,6 +28,7 @@ from generator.plan.keys import PHOTO_SIDE
 from generator.plan.units import BackbonePlan, Figure, LayerPlan, PhotoPlan
 from generator.render.activations import activation_grid
 from generator.render.architecture import graphviz, png_dpi
+from generator.render.confusion import confusion_svg
 from generator.render.contrast import stretch
 from generator.render.encode import jpeg_bytes, png_bytes, webp_thumbnail
 from generator.render.mosaic import tile
@@ -80,11 +82,13 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         note = f"{len(plan.summary.rows)} layers are too many for a readable plot; see the layer summary."
     else:
         svg, png = _architecture(draw, plan.architecture, plan.architecture_dot or "")
-    predictions = {}
+    predictions, breed_ranks = {}, {}
+    images = {unit.image.id: unit.image for unit in plan.analyses}
     if plan.class_names is not None:  # top_k fits: checked by the config (registry) and preflight (model files)
         predictions = {image_id: decode(analysis.probabilities[None], plan.class_names, plan.top_k)[0]
                        for image_id, analysis in arrays.analyses.items()}
-    images = {unit.image.id: unit.image for unit in plan.analyses}
+        breed_ranks = {image_id: class_rank(analysis.probabilities, plan.class_names, images[image_id].breed)
+                       for image_id, analysis in arrays.analyses.items()}
     return BackboneResult(
         name=plan.name,
         title=plan.title,
@@ -97,11 +101,21 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         architecture_note=note,
         has_classifier=plan.class_names is not None,
         predictions=predictions,
+        breed_ranks=breed_ranks,
+        confusion_chart=_confusions(draw, plan, predictions, breed_ranks, images),
         layers=[_layer(draw, plan, layer, arrays, images) for layer in plan.layers],
         settings=plan.page_settings,
         application=plan.application,
         alpha=plan.alpha,
     )
+
+
+def _confusions(draw: Draw, plan: BackbonePlan, predictions, ranks, images: dict[str, SourceImage]) -> str | None:
+    """The chart of which class the network predicts first for each scored breed."""
+    if plan.confusion is None:
+        return None
+    pairs = [(images[image_id].breed, predictions[image_id][0].name) for image_id, rank in ranks.items() if rank is not None]
+    return draw.figure(plan.confusion, partial(confusion_svg, pairs, plan.title))
 
 
 def _architecture(draw: Draw, figures: tuple[Figure, Figure], dot: str) -> tuple[str, str]:

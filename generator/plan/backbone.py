@@ -6,6 +6,7 @@ so a rebuild whose units are all stored plans without TensorFlow.
 
 from __future__ import annotations
 
+from generator.breeds import breed_class
 from generator.compute.cams import METHODS
 from generator.compute.cost import analysis_cost_of, filters_cost_of
 from generator.compute.filters import Recipe
@@ -71,6 +72,7 @@ def plan_backbone(
         ))
     page_recipe = recipe_of(facts, spec, config)
     return BackbonePlan(
+        confusion=_confusion_figure(name, facts, analyses),
         name=name,
         title=facts.title,
         application=spec.name,
@@ -111,6 +113,16 @@ def _layer_image_figures(
         for method in settings.methods
     ) if has_classifier else ()
     return LayerImageFigures(image_id, unit.key, activations, heatmaps)
+
+
+def _confusion_figure(backbone: str, facts: NetworkFacts, analyses: tuple[AnalysisUnit, ...]) -> Figure | None:
+    """The breed-confusion chart, planned when some photos' breeds have a class among the network's."""
+    scored = [unit for unit in analyses if facts.class_names and unit.image.breed
+              and breed_class(unit.image.breed) in facts.class_names]
+    if not scored:
+        return None
+    key = keys.confusion_key([unit.key for unit in scored], [unit.image.breed for unit in scored], facts.title)
+    return Figure(names.confusion_file(backbone), key, names.backbone_of(scored[0].path))
 
 
 def _architecture_figures(backbone: str, dot: str) -> tuple[Figure, Figure]:

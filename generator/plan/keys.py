@@ -65,6 +65,11 @@ def architecture_keys(dot: str) -> tuple[str, str]:
     return figure_key(dot_key, kind="svg", graphviz=layout), figure_key(dot_key, kind="png", graphviz=layout)
 
 
+def confusion_key(analyses: list[str], breeds: list[str], title: str) -> str:
+    """The chart of a network's breed confusions: the analyses its predictions come from, and the photos' breeds."""
+    return figure_key(make_key(analyses=analyses, breeds=breeds), kind="confusion", title=title)
+
+
 def mosaic_key(filters: str) -> str:
     return figure_key(filters, kind="mosaic")
 

@@ -70,6 +70,10 @@ def architecture_file(backbone: str, extension: str) -> str:
     return f"{backbone}/architecture.{extension}"
 
 
+def confusion_file(backbone: str) -> str:
+    return f"{backbone}/breed-confusions.svg"
+
+
 def mosaic_file(backbone: str, layer: str) -> str:
     return f"{layer_folder(backbone, layer)}/filters.png"
 
@@ -89,6 +93,7 @@ HOME_SNIPPET = "_home.md"
 REPORT_PAGE = "report.md"
 COMPARE_PAGE = "compare.md"
 WIDTH_SWEEP_PAGE = "width-sweep.md"
+BREEDS_PAGE = "breeds.md"
 PHOTOS_PAGE = "images/index.md"
 
 

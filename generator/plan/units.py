@@ -148,6 +148,8 @@ class BackbonePlan:
     analyses: tuple[AnalysisUnit, ...]
     layers: tuple[LayerPlan, ...]
     page_settings: dict[str, object] = field(default_factory=dict)
+    confusion: Figure | None = None
+    """The chart of its breed confusions, when it has a classifier and some photos have a breed it can be scored on."""
     """What the backbone page says about how its filters were drawn."""
 
     @property
