@@ -131,6 +131,19 @@ def test_searching_for_a_backbone_finds_its_page(site, browser):
     page.close()
 
 
+@pytest.mark.parametrize(("word", "photo"), [("chelsea", "cat-chelsea"), ("kitten", "cat-kitten-with-yarn"), ("yarn", "cat-kitten-with-yarn")])
+def test_searching_any_word_of_a_photos_name_finds_its_page(site, browser, word, photo):
+    """File names join words with underscores; the search index splits them, so people find a photo by a word."""
+    page, _ = _open(browser, f"{site}/index.html")
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially(word, delay=30)
+    page.locator(".md-search-result__item a").first.wait_for(timeout=15000)
+    hrefs = [link.get_attribute("href") for link in page.locator(".md-search-result__item a").all()]
+    assert any(f"images/{photo}/index.html" in href for href in hrefs), hrefs
+    page.close()
+
+
 def test_layer_pages_are_left_out_of_the_search_index(site):
     import json
     import re

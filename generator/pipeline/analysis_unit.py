@@ -11,13 +11,17 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from generator.backbones import Backbone
-from generator.cache import Cache
+from typing import TYPE_CHECKING
+
+from generator.backbones import Backbone  # at run time on purpose: the networks' preprocessing is part of this unit's code
 from generator.compute.activations import layer_activations
 from generator.compute.heatmaps import explain
-from generator.images import SourceImage
+from generator.images import SourceImage  # at run time on purpose: photos are resized by its code
 from generator.pipeline.arrays import ImageAnalysis
-from generator.plan.units import AnalysisUnit, BackbonePlan
+
+if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
+    from generator.cache import Cache
+    from generator.plan.units import AnalysisUnit, BackbonePlan
 
 
 def analyse_images(

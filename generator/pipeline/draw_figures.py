@@ -26,7 +26,7 @@ from generator.pipeline.arrays import BackboneArrays
 from generator.plan import names
 from generator.plan.keys import PHOTO_SIDE
 from generator.plan.units import BackbonePlan, Figure, LayerPlan, PhotoPlan
-from generator.render.activations import activation_grid
+from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
 from generator.render.confusion import confusion_svg
 from generator.render.contrast import stretch
@@ -147,7 +147,7 @@ def _layer(
     for planned in layer.images:
         analysis = arrays.analyses[planned.image_id]
         activations = draw.figure(planned.activations,
-                                  partial(_activations_png, analysis.activations[layer.name], plan.analysis.channels))
+                                  partial(activation_png, analysis.activations[layer.name], plan.analysis.channels))
         photo = images[planned.image_id]
         heatmaps = [
             (heatmap.title, draw.figure(heatmap.figure, partial(
@@ -167,10 +167,6 @@ def _layer(
         mosaic_thumbnail=draw.thumbnail(layer.mosaic_thumbnail, mosaic),
         figures=figures,
     )
-
-
-def _activations_png(activations: np.ndarray, channels: int) -> bytes:
-    return png_bytes(activation_grid(activations, channels))
 
 
 def _overlay_jpeg(image: SourceImage, plan: BackbonePlan, cam: np.ndarray) -> bytes:

@@ -7,16 +7,19 @@ images is imported from here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generator.backbones import Backbone
-from generator.cache import Cache
+from generator.backbones import Backbone  # at run time on purpose: the networks' code is part of this unit's code
 from generator.compute.filters import visualize_filters
-from generator.plan.units import FiltersUnit
+
+if TYPE_CHECKING:  # types only: the cache and the plan do not shape the images
+    from generator.cache import Cache
+    from generator.plan.units import FiltersUnit
 
 
-def filter_images(unit: FiltersUnit, network: Callable[[], Backbone], cache: Cache, redo: bool = False) -> np.ndarray:
+def filter_images(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "Cache", redo: bool = False) -> np.ndarray:
     """uint8 filter images (filters, size, size, 3) of one layer, from the cache or computed and cached.
 
     ``network()`` gives the loaded backbone; it is called only when the images must be computed.

@@ -8,11 +8,11 @@ import numpy as np
 
 
 @cache
-def lookup_table(name: str) -> np.ndarray:
-    """uint8 (256, 3) table of matplotlib colour map ``name`` (``viridis``, ``jet``...)."""
+def lookup_table(name: str, levels: int = 256) -> np.ndarray:
+    """uint8 (levels, 3) table of matplotlib colour map ``name`` (``viridis``, ``jet``...), sampled evenly."""
     from matplotlib import colormaps
 
-    colours = colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3]
+    colours = colormaps[name](np.linspace(0.0, 1.0, levels))[:, :3]
     return np.round(colours * 255.0).astype(np.uint8)
 
 

@@ -19,6 +19,16 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def palette_png_bytes(indices: np.ndarray, palette: np.ndarray) -> bytes:
+    """PNG of uint8 colour ``indices`` (H, W) into ``palette`` (at most 256 RGB rows): one byte a pixel, lossless
+    for pictures drawn from at most 256 colours (activation grids), without metadata chunks."""
+    picture = Image.fromarray(_as_uint8(indices), mode="P")
+    picture.putpalette(np.asarray(palette, dtype=np.uint8).reshape(-1).tolist())
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", compress_level=9, optimize=False)
+    return buffer.getvalue()
+
+
 def jpeg_bytes(pixels: np.ndarray, quality: int = 88) -> bytes:
     """Baseline JPEG of a uint8 RGB array, without EXIF or comments (photographs and overlays)."""
     buffer = io.BytesIO()

@@ -1,4 +1,4 @@
-"""Tile equally sized images into a grid: filter mosaics and activation grids."""
+"""Tile equally sized images into a grid: filter mosaics (RGB) and activation grids (palette indices)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,22 @@ def tile(images: np.ndarray, columns: int = 8, gap: int = 2, background: tuple[i
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
         raise ValueError(f"expected uint8 images shaped (N, h, w, 3), got {images.dtype} {images.shape}")
-    count, height, width, _ = images.shape
+    return _grid(images, columns, gap, background)
+
+
+def tile_indices(indices: np.ndarray, columns: int = 8, gap: int = 2, background: int = 255) -> np.ndarray:
+    """``tile`` for palette images: uint8 (N, h, w) colour indices, the gaps filled with index ``background``."""
+    indices = np.asarray(indices)
+    if indices.ndim != 3 or indices.dtype != np.uint8:
+        raise ValueError(f"expected uint8 colour indices shaped (N, h, w), got {indices.dtype} {indices.shape}")
+    return _grid(indices, columns, gap, background)
+
+
+def _grid(images: np.ndarray, columns: int, gap: int, background) -> np.ndarray:
+    count, height, width = images.shape[:3]
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns)
-    canvas = np.empty((rows * height + (rows + 1) * gap, columns * width + (columns + 1) * gap, 3), np.uint8)
+    canvas = np.empty((rows * height + (rows + 1) * gap, columns * width + (columns + 1) * gap, *images.shape[3:]), np.uint8)
     canvas[...] = background
     for index, image in enumerate(images):
         row, column = divmod(index, columns)

@@ -82,15 +82,33 @@ def test_a_mosaic_refuses_anything_but_uint8_rgb_images_and_says_what_it_got(ima
 
 
 def test_activation_tiles_scale_each_channel_from_its_own_minimum_and_a_flat_channel_is_the_lowest_colour():
+    from generator.render.activations import LEVELS
     from generator.render.colormaps import lookup_table
 
     ramp = np.arange(16, dtype=np.float32).reshape(4, 4)
     activation = np.stack([ramp, ramp + 1000.0, 5.0 * ramp - 40.0, np.full((4, 4), 7.0)], axis=-1)
     tiles = channel_tiles(activation, channels=4, tile_size=4)
-    viridis = lookup_table("viridis")
+    viridis = lookup_table("viridis", LEVELS)
     for channel in range(3):  # 0 at the channel's own minimum, 1 at its maximum
-        np.testing.assert_array_equal(tiles[channel], viridis[np.round(ramp / 15.0 * 255.0).astype(int)], err_msg=str(channel))
+        np.testing.assert_array_equal(tiles[channel], viridis[np.round(ramp / 15.0 * (LEVELS - 1)).astype(int)], err_msg=str(channel))
     assert (tiles[3] == viridis[0]).all()
+    assert viridis[0].tolist() == lookup_table("viridis")[0].tolist() and viridis[-1].tolist() == lookup_table("viridis")[-1].tolist()
+
+
+def test_the_activation_png_holds_exactly_the_grids_pixels_in_one_byte_each():
+    import io
+
+    from PIL import Image
+
+    from generator.render.activations import activation_png
+
+    activation = np.random.default_rng(1).normal(size=(20, 20, 70)).astype(np.float32)
+    grid = activation_grid(activation)
+    with Image.open(io.BytesIO(activation_png(activation))) as picture:
+        assert picture.mode == "P"
+        np.testing.assert_array_equal(np.asarray(picture.convert("RGB")), grid)
+    assert tuple(grid[0, 0]) == BACKGROUND and len(np.unique(grid.reshape(-1, 3), axis=0)) <= 256
+    assert len(activation_png(activation)) < len(png_bytes(grid)) / 2
 
 
 def test_activation_tiles_are_enlarged_by_a_whole_factor_of_the_longer_side():
