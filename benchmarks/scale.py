@@ -1,0 +1,209 @@
+"""Bytes per figure, measured on a publish-shaped atlas, and projected to the seed lineup at every layer.
+
+    python benchmarks/scale.py [--photos 24] [--steps 16] [--size 128] [--json FILE] [--keep DIR]
+
+Builds, with ``keras-atlas build`` in a fresh process, every convolutional layer of two backbones (EfficientNet-
+Lite0 with its trained package weights, and MobileNet at alpha 0.25, untrained here) over ``--photos`` photos. The
+Oxford-IIIT Pet download fails on this machine, so the photos are a stand-in: the four sample photos, their
+crops and their mirror images. Filter images are drawn at the publish size (128 px) with fewer steps than the
+publish profile's 256: their bytes depend on the size, barely on the steps; compute time is reported per step.
+
+Printed, all measured in this run: bytes per figure kind, per layer and per (layer, photo); HTML bytes per page;
+the site build's seconds per page; the build's peak memory; each cache tier's bytes per unit. Then the
+projection of the site and of each cache tier to the seed lineup (the default atlas' 11 backbones) at every
+layer over 37 and 74 photos: its inputs are this run's per-figure averages and each backbone's count of drawable
+layers, read from its architecture (seeded random weights, no download).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+CONFIG = """title: Scale atlas
+weights: auto
+allow_untrained: true
+backbones:
+  - efficientnet_lite0
+  - {{name: mobilenet, alpha: 0.25}}
+images: [{photos}]
+layers: all
+filters: 64
+size: {size}
+steps: {steps}
+cam: [gradcam, gradcam++, layercam, hirescam]
+"""
+TARGET_SITE_BYTES = 1 << 30
+"""GitHub Pages' limit on a published site."""
+KINDS = {  # figure kind -> file pattern, relative to the generated folder
+    "photo": r"^photos/[^/]+\.jpg$",
+    "photo thumbnail": r"^photos/[^/]+\.thumb\.webp$",
+    "filter mosaic": r"/filters\.png$",
+    "mosaic thumbnail": r"/filters\.thumb\.webp$",
+    "activation grid": r"/activations-[^/]+\.png$",
+    "heatmap": r"/(gradcam|gradcam-plus-plus|layercam|hirescam)-[^/]+\.jpg$",
+    "architecture": r"/architecture\.(svg|png)$",
+    "page (Markdown)": r"\.md$",
+}
+
+
+def stand_in_photos(folder: Path, count: int) -> list[Path]:
+    """The sample photos, then their crops (four corners and the centre, 70 %), then mirror images of all."""
+    from PIL import Image, ImageOps
+
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for source in sorted((PROJECT / "data" / "pets-sample").glob("*.jpg")):
+        with Image.open(source) as opened:
+            photo = ImageOps.exif_transpose(opened).convert("RGB")
+        width, height = photo.size
+        crop_w, crop_h = int(width * 0.7), int(height * 0.7)
+        boxes = [(0, 0), (width - crop_w, 0), (0, height - crop_h), (width - crop_w, height - crop_h),
+                 ((width - crop_w) // 2, (height - crop_h) // 2)]
+        variants = [("", photo)] + [(f"_crop{index}", photo.crop((x, y, x + crop_w, y + crop_h)))
+                                    for index, (x, y) in enumerate(boxes)]
+        for suffix, picture in variants:
+            for mirrored in (False, True):
+                image = ImageOps.mirror(picture) if mirrored else picture
+                made.append((source.stem + suffix + ("_mirror" if mirrored else ""), image))
+    made.sort(key=lambda item: ("crop" in item[0], "mirror" in item[0], item[0]))  # originals first
+    paths = []
+    for name, image in made[:count]:
+        path = folder / f"{name}.jpg"
+        image.save(path, quality=92)
+        paths.append(path)
+    return paths
+
+
+def drawable_layers() -> dict[str, int]:
+    """Convolutional layers each backbone of the default atlas draws at ``layers: all``, from its architecture."""
+    import yaml
+
+    from generator.backbones import load_spec
+    from generator.compute.layers import convolutional_layers
+    from generator.config import AtlasConfig
+    from generator.tensorflow_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    config = AtlasConfig.model_validate({**yaml.safe_load((PROJECT / "atlas.yml").read_text()), "images": ["x"]})
+    return {spec.slug: len(convolutional_layers(load_spec(spec, "random").model)) for spec in config.backbones}
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photos", type=int, default=24)
+    parser.add_argument("--steps", type=int, default=16)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, help="build here and keep it, instead of a temporary folder")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="keras-atlas-scale-") as temporary:
+        root = (args.keep or Path(temporary)).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        photos = stand_in_photos(root / "photos", args.photos)
+        config = root / "scale.yml"
+        config.write_text(CONFIG.format(photos=", ".join(str(path) for path in photos), size=args.size, steps=args.steps))
+        started = time.perf_counter()
+        build = subprocess.run(
+            [sys.executable, "-m", "generator", "build", "--config", str(config), "--docs-dir", str(root / "docs"),
+             "--site-dir", str(root / "site"), "--cache-dir", str(root / "cache"), "--quiet"],
+            cwd=PROJECT, capture_output=True, text=True,
+        )
+        seconds = time.perf_counter() - started
+        if build.returncode != 0:
+            raise SystemExit(f"build failed:\n{build.stderr[-3000:]}")
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        report = measure(root, len(photos), args, seconds, peak_mib)
+    report["projection"] = project(report, drawable_layers())
+    print_report(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+
+
+def measure(root: Path, photos: int, args, seconds: float, peak_mib: float) -> dict:
+    generated = root / "docs" / "atlas"
+    files = [path for path in generated.rglob("*") if path.is_file()]
+    kinds: dict[str, list[int]] = defaultdict(list)
+    for path in files:
+        relative = path.relative_to(generated).as_posix()
+        for kind, pattern in KINDS.items():
+            if re.search(pattern, relative):
+                kinds[kind].append(path.stat().st_size)
+                break
+    layers = len(list(generated.glob("*/layers/*/index.md")))
+    pages = [path for path in (root / "site").rglob("*.html")]
+    html = [path.stat().st_size for path in pages]
+    timings = (root / "cache" / "pages" / "build-timings.md").read_text()
+    site_seconds = float(re.search(r"\| site \| ([\d.]+) s \|", timings).group(1))
+    tiers = {tier: folder_bytes(root / "cache" / tier) for tier in ("arrays", "figures")}
+    analysis_entries = 2 * photos
+    return {
+        "photos": photos, "layers": layers, "size": args.size, "steps": args.steps, "build_seconds": round(seconds, 1),
+        "peak_memory_mib": round(peak_mib), "site_bytes": folder_bytes(root / "site"),
+        "kinds": {kind: {"files": len(sizes), "mean_bytes": round(sum(sizes) / len(sizes)), "total_bytes": sum(sizes)}
+                  for kind, sizes in kinds.items()},
+        "html": {"pages": len(html), "mean_bytes": round(sum(html) / len(html)), "max_bytes": max(html)},
+        "site_seconds_per_page": round(site_seconds / len(pages), 4),
+        "cache": {**tiers, "arrays_per_layer_photo": round(tiers["arrays"] / (layers * photos)),
+                  "analysis_entries": analysis_entries},
+    }
+
+
+def project(report: dict, layer_counts: dict[str, int]) -> dict:
+    """The seed lineup at every layer over 37 and 74 photos, from this run's averages."""
+    kinds = report["kinds"]
+    per_layer_photo = kinds["activation grid"]["mean_bytes"] + 4 * kinds["heatmap"]["mean_bytes"]
+    per_layer = kinds["filter mosaic"]["mean_bytes"] + kinds["mosaic thumbnail"]["mean_bytes"] + report["html"]["mean_bytes"]
+    per_photo = kinds["photo"]["mean_bytes"] + kinds["photo thumbnail"]["mean_bytes"]
+    layers = sum(layer_counts.values())
+    arrays_per_layer_photo = report["cache"]["arrays_per_layer_photo"]
+    out = {"backbones": len(layer_counts), "layers": layers, "layers_per_backbone": layer_counts}
+    for photos in (37, 74):
+        site = layers * (per_layer + photos * per_layer_photo) + photos * per_photo
+        out[f"{photos}_photos"] = {
+            "site_bytes": site, "site_vs_1_gb": round(site / TARGET_SITE_BYTES, 2),
+            "arrays_bytes": layers * photos * arrays_per_layer_photo,
+            "figures_bytes": round(site * report["cache"]["figures"] / max(report["site_bytes"], 1)),
+        }
+    return out
+
+
+def print_report(report: dict) -> None:
+    mib = 1 << 20
+    print(f"Scale atlas: {report['layers']} layer pages x {report['photos']} photos (stand-in: crops and flips of the "
+          f"sample photos), filters at {report['size']} px and {report['steps']} steps: built in "
+          f"{report['build_seconds']:.0f} s, peak memory {report['peak_memory_mib']} MiB, site {report['site_bytes'] / mib:.0f} MiB")
+    print(f"{'figure kind':<20} {'files':>7} {'mean':>10} {'total':>10}")
+    for kind, row in report["kinds"].items():
+        print(f"{kind:<20} {row['files']:>7} {row['mean_bytes'] / 1024:>8.1f} KB {row['total_bytes'] / mib:>7.1f} MiB")
+    html = report["html"]
+    print(f"HTML: {html['pages']} pages, mean {html['mean_bytes'] / 1024:.0f} KB, largest {html['max_bytes'] / 1024:.0f} KB "
+          f"(target: none over 1024 KB); mkdocs build {report['site_seconds_per_page'] * 1000:.0f} ms a page")
+    cache = report["cache"]
+    print(f"cache: arrays {cache['arrays'] / mib:.0f} MiB ({cache['arrays_per_layer_photo'] / 1024:.0f} KB per layer and photo), "
+          f"figures {cache['figures'] / mib:.0f} MiB")
+    projection = report["projection"]
+    print(f"projection to the seed lineup at every layer ({projection['layers']} layers of {projection['backbones']} backbones):")
+    for photos in (37, 74):
+        row = projection[f"{photos}_photos"]
+        print(f"  {photos} photos: site {row['site_bytes'] / (1 << 30):.1f} GiB ({row['site_vs_1_gb']:.1f} x the 1 GB limit), "
+              f"cache arrays {row['arrays_bytes'] / (1 << 30):.1f} GiB, figures {row['figures_bytes'] / (1 << 30):.1f} GiB")
+
+
+if __name__ == "__main__":
+    main()
