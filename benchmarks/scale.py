@@ -88,15 +88,13 @@ def stand_in_photos(folder: Path, count: int) -> list[Path]:
 
 def drawable_layers() -> dict[str, int]:
     """Convolutional layers each backbone of the default atlas draws at ``layers: all``, from its architecture."""
-    import yaml
-
     from generator.backbones import load_spec
     from generator.compute.layers import convolutional_layers
-    from generator.config import AtlasConfig
+    from generator.config import load_config
     from generator.tensorflow_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    config = AtlasConfig.model_validate({**yaml.safe_load((PROJECT / "atlas.yml").read_text()), "images": ["x"]})
+    config = load_config(PROJECT / "atlas.yml")
     return {spec.slug: len(convolutional_layers(load_spec(spec, "random").model)) for spec in config.backbones}
 
 
@@ -112,6 +110,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", type=Path, help="build here and keep it, instead of a temporary folder")
     args = parser.parse_args()
+    layer_counts = drawable_layers()  # first: seconds, and a mistake here should not cost a build
     with tempfile.TemporaryDirectory(prefix="keras-atlas-scale-") as temporary:
         root = (args.keep or Path(temporary)).resolve()
         root.mkdir(parents=True, exist_ok=True)
@@ -129,7 +128,7 @@ def main() -> None:
             raise SystemExit(f"build failed:\n{build.stderr[-3000:]}")
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         report = measure(root, len(photos), args, seconds, peak_mib)
-    report["projection"] = project(report, drawable_layers())
+    report["projection"] = project(report, layer_counts)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
@@ -148,8 +147,8 @@ def measure(root: Path, photos: int, args, seconds: float, peak_mib: float) -> d
     layers = len(list(generated.glob("*/layers/*/index.md")))
     pages = [path for path in (root / "site").rglob("*.html")]
     html = [path.stat().st_size for path in pages]
-    timings = (root / "cache" / "pages" / "build-timings.md").read_text()
-    site_seconds = float(re.search(r"\| site \| ([\d.]+) s \|", timings).group(1))
+    stages = [line for line in (root / "cache" / "keras-atlas.log").read_text().splitlines() if " stages: " in line][-1]
+    site_seconds = float(re.search(r"site ([\d.]+) s", stages).group(1))
     tiers = {tier: folder_bytes(root / "cache" / tier) for tier in ("arrays", "figures")}
     analysis_entries = 2 * photos
     return {
