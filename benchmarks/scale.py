@@ -49,7 +49,7 @@ TARGET_SITE_BYTES = 1 << 30
 KINDS = {  # figure kind -> file pattern, relative to the generated folder
     "photo": r"^photos/[^/]+\.jpg$",
     "photo thumbnail": r"^photos/[^/]+\.thumb\.webp$",
-    "filter mosaic": r"/filters\.png$",
+    "filter mosaic": r"/filters\.(png|webp)$",
     "mosaic thumbnail": r"/filters\.thumb\.webp$",
     "activation grid": r"/activations-[^/]+\.png$",
     "heatmap": r"/(gradcam|gradcam-plus-plus|layercam|hirescam)-[^/]+\.jpg$",

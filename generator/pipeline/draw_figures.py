@@ -30,7 +30,7 @@ from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
 from generator.render.confusion import confusion_svg
 from generator.render.contrast import stretch
-from generator.render.encode import jpeg_bytes, png_bytes, webp_thumbnail
+from generator.render.encode import jpeg_bytes, png_bytes, webp_bytes, webp_thumbnail
 from generator.render.mosaic import tile
 from generator.render.overlay import overlay
 from generator.results import BackboneResult, LayerFigure, LayerResult, PhotoResult
@@ -140,7 +140,7 @@ def _layer(
         if layer.name not in arrays.filters:
             raise AtlasError(f"the filter images of {layer.filters.path} were not computed before drawing its mosaic; "
                              "the figure cache changed during the build: build again")
-        return png_bytes(tile(stretch(arrays.filters[layer.name])))
+        return webp_bytes(tile(stretch(arrays.filters[layer.name])))
 
     mosaic = draw.figure(layer.mosaic, encode_mosaic)
     figures = []

@@ -75,7 +75,7 @@ def confusion_file(backbone: str) -> str:
 
 
 def mosaic_file(backbone: str, layer: str) -> str:
-    return f"{layer_folder(backbone, layer)}/filters.png"
+    return f"{layer_folder(backbone, layer)}/filters.webp"
 
 
 def activations_file(backbone: str, layer: str, image_id: str) -> str:

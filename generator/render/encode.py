@@ -38,6 +38,16 @@ def jpeg_bytes(pixels: np.ndarray, quality: int = 88) -> bytes:
     return buffer.getvalue()
 
 
+def webp_bytes(pixels: np.ndarray, quality: int = 90) -> bytes:
+    """A lossy WebP of a uint8 RGB array (filter mosaics: noisy textures PNG cannot compress). At quality 90 a
+    side-by-side at twice the size shows no difference from the PNG, at a quarter of its bytes (benchmarks/README.md);
+    ``method=6`` and a fixed quality make the bytes depend on the pixels and the codec version alone."""
+    buffer = io.BytesIO()
+    Image.fromarray(_as_uint8(pixels)).convert("RGB").save(buffer, format="WEBP", quality=quality, method=6, exif=b"",
+                                                           icc_profile=None)
+    return buffer.getvalue()
+
+
 def webp_thumbnail(pixels: np.ndarray, max_side: int = 320, quality: int = 82) -> bytes:
     """A lossy WebP no larger than ``max_side`` on its long side: what a page shows before the full-size file opens.
 

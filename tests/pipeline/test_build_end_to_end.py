@@ -51,7 +51,7 @@ def test_pages_and_images_are_where_the_urls_say(tiny_atlas):
         assert (generated / backbone / "index.md").is_file()
         for layer in layers:
             folder = generated / backbone / "layers" / layer
-            assert (folder / "index.md").is_file() and (folder / "filters.png").is_file()
+            assert (folder / "index.md").is_file() and (folder / "filters.webp").is_file()
             for image in ("cat-chelsea", "dog-german-shepherd"):
                 assert (folder / f"activations-{image}.png").is_file()
                 assert (folder / f"gradcam-{image}.jpg").is_file() and (folder / f"layercam-{image}.jpg").is_file()

@@ -58,8 +58,8 @@ def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 def test_a_key_changes_with_what_shapes_its_value_and_only_then(tiny_classifier, tmp_path):
     backbone, images = _backbone(tiny_classifier), _images(tmp_path)
     base = _keys(_plan(backbone, images))
-    filters = {"tiny/conv_a", "tiny/conv_b", "tiny/layers/conv-a/filters.png", "tiny/layers/conv-a/filters.thumb.webp",
-               "tiny/layers/conv-b/filters.png", "tiny/layers/conv-b/filters.thumb.webp"}
+    filters = {"tiny/conv_a", "tiny/conv_b", "tiny/layers/conv-a/filters.webp", "tiny/layers/conv-a/filters.thumb.webp",
+               "tiny/layers/conv-b/filters.webp", "tiny/layers/conv-b/filters.thumb.webp"}
     per_image = set(base) - filters
     heatmaps = {name for name in base if name.endswith(".jpg")}
     assert _changed(base, _keys(_plan(backbone, images, steps=4))) == filters

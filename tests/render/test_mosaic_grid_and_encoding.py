@@ -188,3 +188,20 @@ def test_a_thumbnail_is_reduced_by_a_whole_factor_to_at_most_320_px(size, expect
 def test_a_thumbnail_can_be_asked_smaller():
     picture = Image.open(io.BytesIO(webp_thumbnail(np.zeros((100, 400, 3), np.uint8), max_side=100)))
     assert picture.size == (100, 25)
+
+
+def test_a_mosaic_as_webp_is_the_same_bytes_each_time_close_to_the_pixels_and_far_smaller_than_png():
+    import io
+
+    from PIL import Image
+
+    from generator.render.encode import webp_bytes
+
+    rng = np.random.default_rng(2)
+    texture = np.clip(rng.normal(128, 40, (16, 64, 64, 3)).cumsum(axis=2) / 8 + 64, 0, 255).astype(np.uint8)
+    mosaic = tile(texture)
+    encoded = webp_bytes(mosaic)
+    assert encoded == webp_bytes(mosaic.copy()) and encoded[:4] == b"RIFF" and encoded[8:12] == b"WEBP"
+    decoded = np.asarray(Image.open(io.BytesIO(encoded)).convert("RGB"), dtype=float)
+    assert decoded.shape == mosaic.shape and np.abs(decoded - mosaic).mean() < 6
+    assert len(encoded) < len(png_bytes(mosaic)) / 2
