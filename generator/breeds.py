@@ -38,11 +38,18 @@ def breed_class(breed: str) -> str | None:
     return breed_classes().get(breed_key(breed))
 
 
+def scored_class(breed: str | None, class_names: tuple[str, ...] | None) -> str | None:
+    """The breed's class when a network with ``class_names`` is scored on it: None when the photo has no breed,
+    the breed no class, or the network not that class."""
+    name = breed_class(breed) if breed else None
+    return name if name is not None and class_names and name in class_names else None
+
+
 def class_rank(probabilities: np.ndarray, class_names: tuple[str, ...], breed: str | None) -> int | None:
     """0-based rank of the breed's class among the network's classes by probability (ties: lower index first),
-    or None when the photo has no breed, the breed no class, or the network not that class."""
-    name = breed_class(breed) if breed else None
-    if name is None or name not in class_names:
+    or None where the network is not scored on the breed (``scored_class``)."""
+    name = scored_class(breed, class_names)
+    if name is None:
         return None
     index = class_names.index(name)
     probabilities = np.asarray(probabilities, dtype=np.float64)

@@ -66,7 +66,7 @@ def test_cache_shows_its_tiers_and_prunes_what_the_latest_build_did_not_use(tmp_
     from generator.cache import Cache
 
     cache = Cache(tmp_path)
-    cache.put_arrays("11" * 32, {"x": __import__("numpy").zeros(3)})
+    cache.arrays.save("11" * 32, {"x": __import__("numpy").zeros(3)})
     cache.figures.put("22" * 32, b"kept")
     cache.figures.put("33" * 32, b"stale")
     cache.arrays.used, cache.figures.used = {"11" * 32}, {"22" * 32}

@@ -57,12 +57,6 @@ class Cache:
         """Array entries made by this build (cache misses, and units redone on purpose)."""
         return self.arrays.made
 
-    def get_arrays(self, key: str) -> dict[str, np.ndarray] | None:
-        return self.arrays.load(key)
-
-    def put_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> None:
-        self.arrays.save(key, arrays)
-
     def record_last_build(self) -> None:
         """Remember the keys this build used; ``keras-atlas cache --prune`` keeps exactly these."""
         used = {tier: sorted(getattr(self, tier).used) for tier in TIERS}

@@ -28,21 +28,13 @@ def macs_up_to(model, layer_name: str | None = None) -> int:
     return total
 
 
-def filters_cost(model, layer_name: str, filters: int, steps: int, canvas: int) -> float:
-    """The filter visualisation of one layer: forward and input-gradient passes at ``canvas`` px."""
-    return filters_cost_of(macs_up_to(model, layer_name), model.inputs[0].shape[1], filters, steps, canvas)
-
-
-def filters_cost_of(macs: int, input_side: int | None, filters: int, steps: int, canvas: int) -> float:
-    """``filters_cost`` from the layer's MACs at the network's own input side (None: it takes any, so ``canvas``)."""
+def filters_cost(macs: int, input_side: int | None, filters: int, steps: int, canvas: int) -> float:
+    """The filter visualisation of one layer: forward and input-gradient passes at ``canvas`` px, from the layer's
+    ``macs_up_to`` at the network's own input side (None: it takes any, so ``canvas``)."""
     return 3.0 * macs * (canvas / (input_side or canvas)) ** 2 * filters * max(steps, 1)
 
 
-def analysis_cost(model) -> float:
-    """Predictions, activations and CAMs of one image: one forward and one backward pass."""
-    return analysis_cost_of(macs_up_to(model))
-
-
-def analysis_cost_of(macs: int) -> float:
-    """``analysis_cost`` from the MACs of the whole network's forward pass."""
+def analysis_cost(macs: int) -> float:
+    """Predictions, activations and CAMs of one image: one forward and one backward pass, from the MACs of the
+    whole network's forward pass."""
     return 3.0 * macs

@@ -6,9 +6,9 @@ so a rebuild whose units are all stored plans without TensorFlow.
 
 from __future__ import annotations
 
-from generator.breeds import breed_class
+from generator.breeds import scored_class
 from generator.compute.cams import METHODS
-from generator.compute.cost import analysis_cost_of, filters_cost_of
+from generator.compute.cost import analysis_cost, filters_cost
 from generator.compute.filters import Recipe
 from generator.compute.recipes import recipe_for
 from generator.config import AtlasConfig, BackboneSpec
@@ -40,7 +40,7 @@ def plan_backbone(
     )
     analyses = tuple(
         AnalysisUnit(names.analysis_unit(name, image.id), keys.analysis_key(name, weights, image.sha256, settings),
-                     analysis_cost_of(facts.macs), image)
+                     analysis_cost(facts.macs), image)
         for image in images
     )
     canvas = max(config.size, facts.min_size)
@@ -51,7 +51,7 @@ def plan_backbone(
         unit_path = names.filters_unit(name, layer.name)
         filters = FiltersUnit(
             unit_path, keys.filters_key(name, weights, layer.name, indices, recipe, config.seed),
-            filters_cost_of(layer.macs, facts.input_side, len(indices), config.steps, canvas), layer.name, indices,
+            filters_cost(layer.macs, facts.input_side, len(indices), config.steps, canvas), layer.name, indices,
             recipe, config.seed,
         )
         mosaic = Figure(names.mosaic_file(name, layer.name), keys.mosaic_key(filters.key), unit_path)
@@ -112,17 +112,16 @@ def _layer_image_figures(
         ))
         for method in settings.methods
     ) if has_classifier else ()
-    return LayerImageFigures(image_id, unit.key, activations, heatmaps)
+    return LayerImageFigures(image_id, activations, heatmaps)
 
 
 def _confusion_figure(backbone: str, facts: NetworkFacts, analyses: tuple[AnalysisUnit, ...]) -> Figure | None:
     """The breed-confusion chart, planned when some photos' breeds have a class among the network's."""
-    scored = [unit for unit in analyses if facts.class_names and unit.image.breed
-              and breed_class(unit.image.breed) in facts.class_names]
+    scored = [unit for unit in analyses if scored_class(unit.image.breed, facts.class_names)]
     if not scored:
         return None
     key = keys.confusion_key([unit.key for unit in scored], [unit.image.breed for unit in scored], facts.title)
-    return Figure(names.confusion_file(backbone), key, names.backbone_of(scored[0].path))
+    return Figure(names.confusion_file(backbone), key, backbone)
 
 
 def _architecture_figures(backbone: str, dot: str) -> tuple[Figure, Figure]:

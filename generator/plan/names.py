@@ -40,11 +40,6 @@ def photo_unit(image_id: str) -> str:
     return f"photos/{image_id}"
 
 
-def backbone_of(unit_path: str) -> str:
-    """The backbone a unit path belongs to (its first part)."""
-    return unit_path.split("/", 1)[0]
-
-
 # Figure files
 
 

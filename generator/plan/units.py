@@ -79,7 +79,6 @@ class LayerImageFigures:
     """The figures of one image through one layer."""
 
     image_id: str
-    analysis_key: str
     activations: Figure
     heatmaps: tuple[HeatmapFigure, ...]
 

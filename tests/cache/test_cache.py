@@ -24,12 +24,12 @@ def test_an_entry_round_trips_and_any_damage_is_detected():
 
 def test_a_damaged_entry_counts_as_missing(tmp_path):
     cache = Cache(tmp_path)
-    cache.put_arrays("ab" * 32, {"x": np.arange(5)})
+    cache.arrays.save("ab" * 32, {"x": np.arange(5)})
     path = cache.arrays.path_for("ab" * 32)
     path.write_bytes(path.read_bytes()[:-4])
-    assert cache.get_arrays("ab" * 32) is None and cache.arrays.misses == 1
-    cache.put_arrays("ab" * 32, {"x": np.arange(5)})
-    np.testing.assert_array_equal(cache.get_arrays("ab" * 32)["x"], np.arange(5))
+    assert cache.arrays.load("ab" * 32) is None and cache.arrays.misses == 1
+    cache.arrays.save("ab" * 32, {"x": np.arange(5)})
+    np.testing.assert_array_equal(cache.arrays.load("ab" * 32)["x"], np.arange(5))
 
 
 def _cache_with(root, used: list[str], unused: list[str]) -> Cache:
@@ -64,7 +64,7 @@ def test_prune_refuses_without_a_record_of_the_latest_build(tmp_path):
 
 def test_merge_copies_intact_entries_and_skips_damaged_ones(tmp_path):
     first, second, target = Cache(tmp_path / "a"), Cache(tmp_path / "b"), tmp_path / "merged"
-    first.put_arrays("11" * 32, {"x": np.ones(3)})
+    first.arrays.save("11" * 32, {"x": np.ones(3)})
     second.figures.put("22" * 32, b"png")
     second.figures.put("33" * 32, b"damaged")
     damaged = second.figures.path_for("33" * 32)
@@ -72,13 +72,13 @@ def test_merge_copies_intact_entries_and_skips_damaged_ones(tmp_path):
     copied, skipped = merge([tmp_path / "a", tmp_path / "b"], target)
     assert (copied, skipped) == (2, 1)
     merged = Cache(target)
-    assert merged.get_arrays("11" * 32)["x"].tolist() == [1, 1, 1] and merged.figures.get("22" * 32) == b"png"
+    assert merged.arrays.load("11" * 32)["x"].tolist() == [1, 1, 1] and merged.figures.get("22" * 32) == b"png"
     assert merged.figures.get("33" * 32) is None
 
 
 def test_last_build_lists_the_keys_of_both_tiers(tmp_path):
     cache = Cache(tmp_path)
-    cache.get_arrays("aa" * 32)
+    cache.arrays.load("aa" * 32)
     cache.figures.put("bb" * 32, b"x")
     cache.record_last_build()
     assert json.loads(CacheLayout(tmp_path).last_build.read_text()) == {"arrays": ["aa" * 32], "figures": ["bb" * 32]}
@@ -106,7 +106,7 @@ def test_get_or_make_many_asks_for_the_missing_values_at_once_in_order(tmp_path)
     """Batched work: one call makes every missing value, and all come back as the stored values."""
     cache = Cache(tmp_path)
     keys = [f"{index:02d}" * 32 for index in range(4)]
-    cache.put_arrays(keys[1], {"x": np.arange(1)})
+    cache.arrays.save(keys[1], {"x": np.arange(1)})
     asked = []
 
     def make(missing: list[int]):
@@ -117,4 +117,4 @@ def test_get_or_make_many_asks_for_the_missing_values_at_once_in_order(tmp_path)
     assert asked == [[0, 2, 3]]
     assert [value["x"].tolist() for value in values] == [[], [0], [0, 1], [0, 1, 2]]
     assert values[2]["x"].dtype == np.int16 and cache.computed == 3
-    np.testing.assert_array_equal(cache.get_arrays(keys[3])["x"], np.arange(3))
+    np.testing.assert_array_equal(cache.arrays.load(keys[3])["x"], np.arange(3))
