@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import resource
 import subprocess
@@ -43,7 +44,10 @@ filters: 64
 size: {size}
 steps: {steps}
 cam: [gradcam, gradcam++, layercam, hirescam]
+photos_per_layer_page: {per_page}
 """
+PHOTOS_PER_LAYER_PAGE = 12
+"""The default: photos on each layer page with their activation grids; every photo has its heatmaps on its pages."""
 TARGET_SITE_BYTES = 1 << 30
 """GitHub Pages' limit on a published site."""
 KINDS = {  # figure kind -> file pattern, relative to the generated folder
@@ -52,7 +56,7 @@ KINDS = {  # figure kind -> file pattern, relative to the generated folder
     "filter mosaic": r"/filters\.(png|webp)$",
     "mosaic thumbnail": r"/filters\.thumb\.webp$",
     "activation grid": r"/activations-[^/]+\.png$",
-    "heatmap": r"/(gradcam|gradcam-plus-plus|layercam|hirescam)-[^/]+\.jpg$",
+    "heatmap map": r"/(gradcam|gradcam-plus-plus|layercam|hirescam)-[^/]+\.png$",
     "architecture": r"/architecture\.(svg|png)$",
     "page (Markdown)": r"\.md$",
 }
@@ -86,8 +90,9 @@ def stand_in_photos(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def drawable_layers() -> dict[str, int]:
-    """Convolutional layers each backbone of the default atlas draws at ``layers: all``, from its architecture."""
+def drawable_layers() -> dict[str, list[int]]:
+    """Per backbone of the default atlas, the output side of each layer it draws at ``layers: all``, read from its
+    architecture (seeded random weights, no download)."""
     from generator.backbones import load_spec
     from generator.compute.layers import convolutional_layers
     from generator.config import load_config
@@ -95,7 +100,8 @@ def drawable_layers() -> dict[str, int]:
 
     import_tensorflow_quietly()
     config = load_config(PROJECT / "atlas.yml")
-    return {spec.slug: len(convolutional_layers(load_spec(spec, "random").model)) for spec in config.backbones}
+    return {spec.slug: [int(max(layer.output.shape[1:3])) for layer in convolutional_layers(load_spec(spec, "random").model)]
+            for spec in config.backbones}
 
 
 def folder_bytes(folder: Path) -> int:
@@ -110,13 +116,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", type=Path, help="build here and keep it, instead of a temporary folder")
     args = parser.parse_args()
-    layer_counts = drawable_layers()  # first: seconds, and a mistake here should not cost a build
+    layer_sides = drawable_layers()  # first: seconds, and a mistake here should not cost a build
     with tempfile.TemporaryDirectory(prefix="keras-atlas-scale-") as temporary:
         root = (args.keep or Path(temporary)).resolve()
         root.mkdir(parents=True, exist_ok=True)
         photos = stand_in_photos(root / "photos", args.photos)
         config = root / "scale.yml"
-        config.write_text(CONFIG.format(photos=", ".join(str(path) for path in photos), size=args.size, steps=args.steps))
+        config.write_text(CONFIG.format(photos=", ".join(str(path) for path in photos), size=args.size, steps=args.steps,
+                                        per_page=PHOTOS_PER_LAYER_PAGE))
         started = time.perf_counter()
         build = subprocess.run(
             [sys.executable, "-m", "generator", "build", "--config", str(config), "--docs-dir", str(root / "docs"),
@@ -128,7 +135,7 @@ def main() -> None:
             raise SystemExit(f"build failed:\n{build.stderr[-3000:]}")
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         report = measure(root, len(photos), args, seconds, peak_mib)
-    report["projection"] = project(report, layer_counts)
+    report["projection"] = project(report, layer_sides)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
@@ -144,40 +151,113 @@ def measure(root: Path, photos: int, args, seconds: float, peak_mib: float) -> d
             if re.search(pattern, relative):
                 kinds[kind].append(path.stat().st_size)
                 break
-    layers = len(list(generated.glob("*/layers/*/index.md")))
+    layer_pages = sorted(generated.glob("*/layers/*/index.md"))
     pages = [path for path in (root / "site").rglob("*.html")]
     html = [path.stat().st_size for path in pages]
-    stages = [line for line in (root / "cache" / "keras-atlas.log").read_text().splitlines() if " stages: " in line][-1]
+    log = (root / "cache" / "keras-atlas.log").read_text()
+    stages = [line for line in log.splitlines() if " stages: " in line][-1]
     site_seconds = float(re.search(r"site ([\d.]+) s", stages).group(1))
+    backbone_seconds = {name: float(value) for name, value in re.findall(r"([\w-]+) ([\d.]+) s", stages.split("stages: ")[1])
+                        if name not in ("images", "pages", "site")}
     tiers = {tier: folder_bytes(root / "cache" / tier) for tier in ("arrays", "figures")}
-    analysis_entries = 2 * photos
     return {
-        "photos": photos, "layers": layers, "size": args.size, "steps": args.steps, "build_seconds": round(seconds, 1),
-        "peak_memory_mib": round(peak_mib), "site_bytes": folder_bytes(root / "site"),
+        "photos": photos, "layers": len(layer_pages), "photos_per_layer_page": PHOTOS_PER_LAYER_PAGE, "size": args.size,
+        "steps": args.steps, "build_seconds": round(seconds, 1), "peak_memory_mib": round(peak_mib),
+        "site_bytes": folder_bytes(root / "site"),
         "kinds": {kind: {"files": len(sizes), "mean_bytes": round(sum(sizes) / len(sizes)), "total_bytes": sum(sizes)}
                   for kind, sizes in kinds.items()},
-        "html": {"pages": len(html), "mean_bytes": round(sum(html) / len(html)), "max_bytes": max(html)},
+        "by_side": by_side(layer_pages),
+        "html": {"pages": len(html), "mean_bytes": round(sum(html) / len(html)), "max_bytes": max(html),
+                 "layer_page_mean_bytes": mean_bytes(root / "site" / "atlas", "*/layers/*/index.html"),
+                 "photo_backbone_row_bytes": photo_backbone_row_bytes(root / "site" / "atlas", layer_pages)},
         "site_seconds_per_page": round(site_seconds / len(pages), 4),
-        "cache": {**tiers, "arrays_per_layer_photo": round(tiers["arrays"] / (layers * photos)),
-                  "analysis_entries": analysis_entries},
+        "compute_seconds_per_layer": {name: round(value / len(list(generated.glob(f"{name}/layers/*/index.md"))), 2)
+                                      for name, value in backbone_seconds.items()},
+        "cache": {**tiers, **array_entries(root / "cache" / "arrays")},
     }
 
 
-def project(report: dict, layer_counts: dict[str, int]) -> dict:
-    """The seed lineup at every layer over 37 and 74 photos, from this run's averages."""
-    kinds = report["kinds"]
-    per_layer_photo = kinds["activation grid"]["mean_bytes"] + 4 * kinds["heatmap"]["mean_bytes"]
-    per_layer = kinds["filter mosaic"]["mean_bytes"] + kinds["mosaic thumbnail"]["mean_bytes"] + report["html"]["mean_bytes"]
+def mean_bytes(folder: Path, pattern: str) -> int:
+    sizes = [path.stat().st_size for path in folder.glob(pattern)]
+    return round(sum(sizes) / len(sizes))
+
+
+def by_side(layer_pages: list[Path]) -> dict[int, dict[str, float]]:
+    """Mean bytes of an activation grid and of a heatmap map by the layer's output side (7, 14, ... 112 px)."""
+    sizes: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for page in layer_pages:
+        side = max(int(value) for value in re.search(r"output \(\?, (\d+), (\d+),", page.read_text()).groups())
+        for path in page.parent.iterdir():
+            kind = ("activation grid" if path.name.startswith("activations-") else
+                    "heatmap map" if re.search(KINDS["heatmap map"], "/" + path.name) else None)
+            if kind:
+                sizes[side][kind].append(path.stat().st_size)
+    return {side: {kind: round(sum(values) / len(values)) for kind, values in kinds.items()}
+            for side, kinds in sorted(sizes.items())}
+
+
+def photo_backbone_row_bytes(site: Path, layer_pages: list[Path]) -> int:
+    """HTML bytes per layer of a photo's page through a backbone (its page size over its backbone's layer count)."""
+    rows = []
+    for page in site.glob("images/*/*.html"):
+        if page.name != "index.html":
+            layers = sum(1 for layer in layer_pages if layer.parent.parent.parent.name == page.stem)
+            rows.append(page.stat().st_size / layers)
+    return round(sum(rows) / len(rows))
+
+
+def array_entries(folder: Path) -> dict[str, int]:
+    """Bytes of the array tier per unit: filter images per layer; an analysis per (layer, photo), with and without
+    the activations its grids show (only photos on the layer pages keep them)."""
+    import numpy as np
+
+    from generator.cache import arrays_from_bytes
+    from generator.cache.store import unseal
+
+    filters, kept, plain = [], [], []
+    for path in folder.rglob("*.entry"):
+        size = path.stat().st_size
+        names = list(arrays_from_bytes(unseal(path.read_bytes())))
+        layers = len({name.split("/", 2)[2] for name in names if name.startswith("cam/")}) or \
+            len([name for name in names if name.startswith("activations/")])
+        if not any(name.startswith(("cam/", "activations/", "probabilities")) for name in names):
+            filters.append(size)
+        elif any(name.startswith("activations/") for name in names):
+            kept.append(size / max(layers, 1))
+        else:
+            plain.append(size / max(layers, 1))
+    mean = lambda values: round(float(np.mean(values))) if values else 0  # noqa: E731
+    return {"filters_per_layer": mean(filters), "analysis_per_layer_photo_with_activations": mean(kept),
+            "analysis_per_layer_photo_heatmaps_only": mean(plain)}
+
+
+def project(report: dict, sides: dict[str, list[int]]) -> dict:
+    """The seed lineup at every layer over 37 and 74 photos, from this run's measured bytes per figure by layer side."""
+    kinds, measured = report["kinds"], {int(side): row for side, row in report["by_side"].items()}
+
+    def at(side: int, kind: str) -> float:
+        """Bytes of a figure of ``kind`` for a layer of output ``side``: the nearest measured side (log scale); a
+        heatmap map grows with its area beyond the largest side measured (activation tiles are capped)."""
+        nearest = min((known for known in measured if kind in measured[known]), key=lambda known: abs(math.log(side / known)))
+        scale = (side / nearest) ** 2 if kind == "heatmap map" and side > nearest else 1.0
+        return measured[nearest][kind] * scale
+
+    per_layer = kinds["filter mosaic"]["mean_bytes"] + kinds["mosaic thumbnail"]["mean_bytes"] + report["html"]["layer_page_mean_bytes"]
     per_photo = kinds["photo"]["mean_bytes"] + kinds["photo thumbnail"]["mean_bytes"]
-    layers = sum(layer_counts.values())
-    arrays_per_layer_photo = report["cache"]["arrays_per_layer_photo"]
-    out = {"backbones": len(layer_counts), "layers": layers, "layers_per_backbone": layer_counts}
+    layers = [side for backbone in sides.values() for side in backbone]
+    cache = report["cache"]
+    out = {"backbones": len(sides), "layers": len(layers), "layers_per_backbone": {name: len(s) for name, s in sides.items()}}
     for photos in (37, 74):
-        site = layers * (per_layer + photos * per_layer_photo) + photos * per_photo
+        shown = min(photos, report["photos_per_layer_page"])
+        figures = sum(per_layer + shown * at(side, "activation grid") + photos * 4 * at(side, "heatmap map") for side in layers)
+        site = round(figures + len(layers) * photos * report["html"]["photo_backbone_row_bytes"] + photos * per_photo)
+        arrays = len(layers) * (cache["filters_per_layer"] + shown * cache["analysis_per_layer_photo_with_activations"]
+                                + (photos - shown) * cache["analysis_per_layer_photo_heatmaps_only"])
+        figures_tier = round(site * report["cache"]["figures"] / max(report["site_bytes"], 1))
         out[f"{photos}_photos"] = {
             "site_bytes": site, "site_vs_1_gb": round(site / TARGET_SITE_BYTES, 2),
-            "arrays_bytes": layers * photos * arrays_per_layer_photo,
-            "figures_bytes": round(site * report["cache"]["figures"] / max(report["site_bytes"], 1)),
+            "arrays_bytes": round(arrays), "figures_bytes": figures_tier,
+            "cache_per_shard_of_3_bytes": round((arrays + figures_tier) / 3),
         }
     return out
 
@@ -194,14 +274,22 @@ def print_report(report: dict) -> None:
     print(f"HTML: {html['pages']} pages, mean {html['mean_bytes'] / 1024:.0f} KB, largest {html['max_bytes'] / 1024:.0f} KB "
           f"(target: none over 1024 KB); mkdocs build {report['site_seconds_per_page'] * 1000:.0f} ms a page")
     cache = report["cache"]
-    print(f"cache: arrays {cache['arrays'] / mib:.0f} MiB ({cache['arrays_per_layer_photo'] / 1024:.0f} KB per layer and photo), "
-          f"figures {cache['figures'] / mib:.0f} MiB")
+    print(f"cache: arrays {cache['arrays'] / mib:.0f} MiB (per layer: filters {cache['filters_per_layer'] / 1024:.0f} KB; "
+          f"per layer and photo: {cache['analysis_per_layer_photo_with_activations'] / 1024:.1f} KB with activations, "
+          f"{cache['analysis_per_layer_photo_heatmaps_only'] / 1024:.1f} KB heatmaps only), figures {cache['figures'] / mib:.0f} MiB")
+    print("bytes by layer side: " + ", ".join(
+        f"{side} px: grid {row.get('activation grid', 0) / 1024:.0f} KB, map {row.get('heatmap map', 0) / 1024:.1f} KB"
+        for side, row in report["by_side"].items()))
+    print("compute seconds per layer at {} steps: ".format(report["steps"]) + ", ".join(
+        f"{name} {value:.1f} s" for name, value in report["compute_seconds_per_layer"].items()))
     projection = report["projection"]
-    print(f"projection to the seed lineup at every layer ({projection['layers']} layers of {projection['backbones']} backbones):")
+    print(f"projection to the seed lineup at every layer ({projection['layers']} layers of {projection['backbones']} backbones), "
+          f"{report['photos_per_layer_page']} photos a layer page:")
     for photos in (37, 74):
         row = projection[f"{photos}_photos"]
-        print(f"  {photos} photos: site {row['site_bytes'] / (1 << 30):.1f} GiB ({row['site_vs_1_gb']:.1f} x the 1 GB limit), "
-              f"cache arrays {row['arrays_bytes'] / (1 << 30):.1f} GiB, figures {row['figures_bytes'] / (1 << 30):.1f} GiB")
+        print(f"  {photos} photos: site {row['site_bytes'] / (1 << 30):.2f} GiB ({row['site_vs_1_gb']:.2f} x the 1 GB limit), "
+              f"cache arrays {row['arrays_bytes'] / (1 << 30):.1f} GiB, figures {row['figures_bytes'] / (1 << 30):.1f} GiB, "
+              f"one shard of 3: {row['cache_per_shard_of_3_bytes'] / (1 << 30):.1f} GiB (GitHub Actions cache: 10 GB)")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,20 @@ class PhotoResult:
     page: str
     breed: str | None = None
     species: str | None = None
+    width: int = 0
+    height: int = 0
+    """Of the stored photo: pages size its box before it loads, and heatmaps are laid over that box."""
+
+
+@dataclass(frozen=True)
+class HeatmapResult:
+    """One class-activation map of one image through one layer: pages lay ``file`` over the image's photo."""
+
+    title: str
+    """The method's name as shown (``Grad-CAM++``)."""
+    slug: str
+    """The method as an HTML id part."""
+    file: str
 
 
 @dataclass(frozen=True)
@@ -34,11 +48,14 @@ class LayerFigure:
     """One image through one layer."""
 
     image_id: str
-    activations: str
-    heatmaps: list[tuple[str, str]]
-    """(method title, file) of each class-activation map; empty without a classifier."""
+    activations: str | None
+    """None for a photo not shown on the layer page (see ``AtlasConfig.photos_per_layer_page``)."""
+    heatmaps: list[HeatmapResult]
+    """Each class-activation map; empty without a classifier."""
     explained_class: str | None
     explained_probability: float | None
+    on_layer_page: bool = True
+    """Shown on the layer page; every photo is on its own page per backbone (``names.photo_backbone_page``)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,8 @@ class BackboneResult:
     """Registry name (``mobilenet``) or the model file's name: backbones of one application form a width sweep."""
     alpha: float | None = None
     """Width multiplier, for MobileNet-family backbones."""
+    heatmap_alpha: float = 0.4
+    """Opacity of a heatmap's colours over its photo."""
 
 
 @dataclass(frozen=True)

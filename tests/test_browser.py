@@ -115,7 +115,7 @@ def test_every_page_kind_loads_with_all_images_decoded_and_no_console_error(site
 def test_clicking_a_figure_opens_it_in_the_lightbox(site, browser):
     page, _ = _open(browser, f"{site}/{PAGES['layer']}")
     assert page.locator(".glightbox-container").count() == 0
-    page.locator("a.glightbox").first.click()
+    page.locator("a.glightbox[data-type=image]").first.click()  # an activation grid (heatmaps open inline, below)
     page.wait_for_selector(".glightbox-container .gslide-image img", state="visible", timeout=10000)
     page.close()
 
@@ -208,8 +208,10 @@ def test_every_heatmap_and_activation_grid_has_alt_text_made_from_the_data(site,
     import re
 
     page, _ = _open(browser, f"{site}/{PAGES['layer']}")
-    alts = page.evaluate("Array.from(document.images).map(image => image.alt)")
+    alts = page.evaluate("Array.from(document.images).filter(image => !image.classList.contains('atlas-map')).map(image => image.alt)")
+    maps = page.evaluate("Array.from(document.querySelectorAll('img.atlas-map')).map(image => image.alt)")
     page.close()
+    assert maps == [""] * (2 * 2)  # a heatmap's colours are decoration of its photo, which carries the alt text
     heatmap = re.compile(
         r"^(Grad-CAM|LayerCAM) of layer conv_pw_13 of MobileNet \(alpha 0\.25\) for (cat_chelsea|cat_kitten_with_yarn)\.jpg, "
         r"explaining [A-Za-z_' -]+ \(\d+(\.\d+)? %\)$"
@@ -221,3 +223,72 @@ def test_every_heatmap_and_activation_grid_has_alt_text_made_from_the_data(site,
     assert sum(bool(activations.match(alt)) for alt in alts) == 2
     assert any(alt.startswith("Filter mosaic of layer conv_pw_13 of MobileNet (alpha 0.25): the first 8 filters") for alt in alts)
     assert all(alt.strip() for alt in alts), alts
+
+
+def _heatmap_boxes(page, scope: str = "") -> list[dict]:
+    """Each composed heatmap on the page: its photo's and its map's boxes, sources and the map's opacity."""
+    return page.evaluate("""scope => Array.from(document.querySelectorAll(scope + ' .atlas-heatmap')).map(box => {
+        const [photo, map] = box.querySelectorAll('img');
+        const rect = image => { const r = image.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+        return {photo: photo.getAttribute('src'), map: map.getAttribute('src'), photoBox: rect(photo), mapBox: rect(map),
+                natural: [photo.naturalWidth, photo.naturalHeight], opacity: getComputedStyle(map).opacity,
+                alt: photo.alt, mapAlt: map.alt};
+    })""", scope)
+
+
+def test_each_heatmap_is_its_map_laid_exactly_over_its_photo(site, browser):
+    page, _ = _open(browser, f"{site}/{PAGES['layer']}")
+    boxes = _heatmap_boxes(page)
+    assert len(boxes) == 2 * 2  # two methods, two photos
+    for box in boxes:
+        assert box["photo"].endswith(("photos/cat-chelsea.jpg", "photos/cat-kitten-with-yarn.jpg"))
+        assert box["map"].endswith(".png") and "/" not in box["map"]  # the layer's own map, beside its page
+        assert box["mapBox"] == pytest.approx(box["photoBox"], abs=0.5)  # stretched over the photo, no more, no less
+        width, height = box["natural"]
+        assert box["photoBox"][2] / box["photoBox"][3] == pytest.approx(width / height, rel=0.02)  # not squashed
+        assert float(box["opacity"]) == pytest.approx(0.4)
+        assert box["alt"].startswith(("Grad-CAM of layer", "LayerCAM of layer")) and box["mapAlt"] == ""
+    page.close()
+
+
+def test_a_heatmap_shown_in_the_browser_is_the_blend_of_its_photo_and_its_map(site, site_folder, browser):
+    """Known answer: the composed pixels are (1 - 0.4) photo + 0.4 jet(map), the map interpolated in value space."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from generator.render.overlay import MAP_LEVELS, overlay
+
+    page, _ = _open(browser, f"{site}/{PAGES['layer']}")
+    composition = page.locator(".atlas-heatmap").first
+    box = _heatmap_boxes(page)[0]
+    shown = np.asarray(Image.open(io.BytesIO(composition.screenshot())).convert("RGB"), dtype=np.float32)
+    page.evaluate("document.querySelector('.atlas-heatmap img.atlas-map').style.opacity = '0'")
+    photo_alone = np.asarray(Image.open(io.BytesIO(composition.screenshot())).convert("RGB"))
+    page.close()
+    layer_folder = site_folder / PAGES["layer"].rsplit("/", 1)[0]
+    with Image.open(layer_folder / box["map"]) as stored:
+        assert stored.mode == "P"
+        values = np.asarray(stored, dtype=np.float32) / (MAP_LEVELS - 1)
+    expected = overlay(photo_alone, values, alpha=0.4).astype(np.float32)  # on the browser's own photo pixels
+    # The outermost pixels are cut by the box's fractional edges and rounded corners, where the two layers'
+    # anti-aliasing mixes with the page: compare inside them.
+    difference = np.abs(shown - expected)[3:-3, 3:-3]
+    assert difference.mean() < 2.5, difference.mean()  # measured: 1.1 (the map itself moves the pixels by 37)
+    assert np.percentile(difference, 99) < 12, np.percentile(difference, 99)  # measured: 6
+    hot = values.max() - values.min() > 0.2  # a map with contrast: the blend must show it, not the photo alone
+    assert not hot or np.abs(shown - photo_alone).mean() > 5
+
+
+def test_a_heatmap_opens_whole_in_the_lightbox_at_least_448_px_wide(site, browser):
+    page, _ = _open(browser, f"{site}/{PAGES['layer']}")
+    page.locator("a.glightbox[data-type=inline]").first.click()
+    page.wait_for_selector(".glightbox-container .gslide.current .atlas-heatmap", state="visible", timeout=10000)
+    page.wait_for_timeout(600)  # the opening animation
+    box = _heatmap_boxes(page, ".glightbox-container .gslide.current")[0]
+    assert box["photoBox"][2] >= 448 or box["photoBox"][3] >= 448
+    assert box["mapBox"] == pytest.approx(box["photoBox"], abs=0.5)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "heatmap-lightbox.png"))
+    page.close()

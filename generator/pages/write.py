@@ -31,6 +31,7 @@ def environment() -> jinja2.Environment:
         autoescape=False,  # Markdown, not HTML: every user-supplied string goes through |md or |attr instead
     )
     env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link)
+    env.globals.update(photo_backbone_page=names.photo_backbone_page, layer_anchor=names.layer_anchor)
     env.globals["pages"] = {"compare": names.COMPARE_PAGE, "width_sweep": names.WIDTH_SWEEP_PAGE, "report": names.REPORT_PAGE,
                             "breeds": names.BREEDS_PAGE}
     return env
@@ -70,7 +71,7 @@ def write_pages(atlas: AtlasResult, writer) -> None:
         pages[names.WIDTH_SWEEP_PAGE] = ("width-sweep.md.j2", dict(sweep=sweep, photos=atlas.photos))
     if breeds is not None:
         pages[names.BREEDS_PAGE] = ("breeds.md.j2", dict(table=breeds, backbones=classifiers, photos=photos))
-    cam_title = next((figure.heatmaps[0][0] for backbone in classifiers for figure in backbone.layers[-1].figures
+    cam_title = next((figure.heatmaps[0].title for backbone in classifiers for figure in backbone.layers[-1].figures
                       if figure.heatmaps), "Grad-CAM")
     top_k = next((backbone.settings.get("top_k") for backbone in atlas.backbones), 3)
     pages[names.PHOTOS_PAGE] = ("photos.md.j2", dict(photos=atlas.photos))
@@ -81,6 +82,9 @@ def write_pages(atlas: AtlasResult, writer) -> None:
         pages[backbone.page] = ("backbone.md.j2", dict(backbone=backbone, photos=photos, breeds=breeds))
         for layer in backbone.layers:
             pages[layer.page] = ("layer.md.j2", dict(backbone=backbone, layer=layer, photos=photos))
+        for photo in atlas.photos:
+            pages[names.photo_backbone_page(photo.id, backbone.name)] = (
+                "photo-backbone.md.j2", dict(backbone=backbone, photo=photo))
     for page, (template, context) in pages.items():
         writer.write(page, render(template, page, **context).encode())
 

@@ -14,9 +14,9 @@ import numpy as np
 from typing import TYPE_CHECKING
 
 from generator.backbones import Backbone  # at run time on purpose: the networks' preprocessing is part of this unit's code
-from generator.compute.activations import layer_activations
+from generator.compute.activations import layer_activations, shown_levels
 from generator.compute.heatmaps import explain
-from generator.images import SourceImage  # at run time on purpose: photos are resized by its code
+import generator.images  # noqa: F401  at run time on purpose: photos are resized by its code (the code hash)
 from generator.pipeline.arrays import ImageAnalysis
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
@@ -37,7 +37,7 @@ def analyse_images(
         backbone = network()
         batch_size = plan.analysis.batch
         for start in range(0, len(missing), batch_size):
-            batch = [units[index].image for index in missing[start : start + batch_size]]
+            batch = [units[index] for index in missing[start : start + batch_size]]
             results = [analysis.to_arrays() for analysis in _analyse_batch(plan, backbone, batch)]
             on_batch()
             yield from results
@@ -46,21 +46,28 @@ def analyse_images(
     return {unit.image.id: ImageAnalysis.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
 
 
-def _analyse_batch(plan: BackbonePlan, backbone: Backbone, batch: list[SourceImage]) -> list[ImageAnalysis]:
+def _analyse_batch(plan: BackbonePlan, backbone: Backbone, batch: list[AnalysisUnit]) -> list[ImageAnalysis]:
     settings = plan.analysis
     layers = list(settings.layers)
-    pixels = np.stack([image.resized(backbone.input_shape[:2]) for image in batch])
+    pixels = np.stack([unit.image.resized(backbone.input_shape[:2]) for unit in batch])
     blanks = np.zeros((settings.batch - len(batch), *pixels.shape[1:]), pixels.dtype)
     pixels = backbone.preprocess(np.concatenate([pixels, blanks]))
+
+    def kept(activations: dict[str, np.ndarray], row: int) -> dict[str, np.ndarray]:
+        """What is stored of an image's activations: only what its activation grids show, if it has any."""
+        if not batch[row].keeps_activations:
+            return {}
+        return {name: shown_levels(activations[name][row], settings.channels, settings.tile, settings.levels)
+                for name in layers}
+
     if backbone.class_names is None:  # no classifier: nothing to predict or explain, activations only
         activations = layer_activations(backbone.model, pixels, layers)
-        return [ImageAnalysis({name: activations[name][row][..., : settings.channels] for name in layers})
-                for row in range(len(batch))]
+        return [ImageAnalysis(kept(activations, row)) for row in range(len(batch))]
     explanation = explain(backbone.model, pixels, layers, settings.class_index, settings.methods,
                           compiled=settings.mode == "compiled")
     return [
         ImageAnalysis(
-            activations={name: explanation.activations[name][row][..., : settings.channels] for name in layers},
+            activations=kept(explanation.activations, row),
             probabilities=explanation.probabilities_all[row],
             class_index=int(explanation.class_indices[row]),
             class_probability=float(explanation.probabilities[row]),

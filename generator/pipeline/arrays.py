@@ -16,7 +16,8 @@ class ImageAnalysis:
     """One image through one backbone."""
 
     activations: dict[str, np.ndarray]
-    """Per drawn layer, its first channels (h, w, channels)."""
+    """Per drawn layer, its first channels at the precision shown: uint8 levels (channels, h, w), see
+    ``compute.activations.shown_levels``."""
     probabilities: np.ndarray | None = None
     """Over every class; None without a classifier, like the three fields below."""
     class_index: int | None = None

@@ -32,8 +32,8 @@ from generator.render.confusion import confusion_svg
 from generator.render.contrast import stretch
 from generator.render.encode import jpeg_bytes, png_bytes, webp_bytes, webp_thumbnail
 from generator.render.mosaic import tile
-from generator.render.overlay import overlay
-from generator.results import BackboneResult, LayerFigure, LayerResult, PhotoResult
+from generator.render.overlay import map_png
+from generator.results import BackboneResult, HeatmapResult, LayerFigure, LayerResult, PhotoResult
 from generator.writer import Writer
 
 
@@ -71,8 +71,10 @@ def draw_photo(draw: Draw, plan: PhotoPlan) -> PhotoResult:
         return jpeg_bytes(np.asarray(picture))
 
     photo = draw.figure(plan.photo, encode)
+    with Image.open(draw.writer.root / photo) as stored:  # reads the header only
+        width, height = stored.size
     return PhotoResult(image.id, image.file_name, photo, draw.thumbnail(plan.thumbnail, photo),
-                       names.photo_page(image.id), image.breed, image.species)
+                       names.photo_page(image.id), image.breed, image.species, width, height)
 
 
 def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> BackboneResult:
@@ -103,10 +105,11 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         predictions=predictions,
         breed_ranks=breed_ranks,
         confusion_chart=_confusions(draw, plan, predictions, breed_ranks, images),
-        layers=[_layer(draw, plan, layer, arrays, images) for layer in plan.layers],
+        layers=[_layer(draw, plan, layer, arrays) for layer in plan.layers],
         settings=plan.page_settings,
         application=plan.application,
         alpha=plan.alpha,
+        heatmap_alpha=plan.heatmap_alpha,
     )
 
 
@@ -131,10 +134,8 @@ def _architecture(draw: Draw, figures: tuple[Figure, Figure], dot: str) -> tuple
     return svg, draw.figure(png_figure, encode_png)
 
 
-def _layer(
-    draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays, images: dict[str, SourceImage]
-) -> LayerResult:
-    """The filter mosaic of one layer, and its activation grid and heatmaps for every image."""
+def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays) -> LayerResult:
+    """The filter mosaic of one layer, and per image its heatmap maps and (where kept) its activation grid."""
 
     def encode_mosaic() -> bytes:
         if layer.name not in arrays.filters:
@@ -146,19 +147,20 @@ def _layer(
     figures = []
     for planned in layer.images:
         analysis = arrays.analyses[planned.image_id]
-        activations = draw.figure(planned.activations,
-                                  partial(activation_png, analysis.activations[layer.name], plan.analysis.channels))
-        photo = images[planned.image_id]
+        activations = None
+        if planned.activations is not None:
+            activations = draw.figure(planned.activations, partial(activation_png, analysis.activations[layer.name]))
         heatmaps = [
-            (heatmap.title, draw.figure(heatmap.figure, partial(
-                _overlay_jpeg, photo, plan, analysis.cam(heatmap.method, layer.name))))
+            HeatmapResult(heatmap.title, names.method_slug(heatmap.method),
+                          draw.figure(heatmap.figure, partial(map_png, analysis.cam(heatmap.method, layer.name))))
             for heatmap in planned.heatmaps
         ]
         explained_class = explained_probability = None
         if analysis.class_index is not None and plan.class_names is not None:
             explained_class = plan.class_names[analysis.class_index]
             explained_probability = analysis.class_probability
-        figures.append(LayerFigure(planned.image_id, activations, heatmaps, explained_class, explained_probability))
+        figures.append(LayerFigure(planned.image_id, activations, heatmaps, explained_class, explained_probability,
+                                   planned.on_layer_page))
     return LayerResult(
         **layer.facts(),
         filters_shown=len(layer.filters.indices),
@@ -167,7 +169,3 @@ def _layer(
         mosaic_thumbnail=draw.thumbnail(layer.mosaic_thumbnail, mosaic),
         figures=figures,
     )
-
-
-def _overlay_jpeg(image: SourceImage, plan: BackbonePlan, cam: np.ndarray) -> bytes:
-    return jpeg_bytes(overlay(image.resized(plan.input_shape[:2]), cam, alpha=plan.heatmap_alpha))

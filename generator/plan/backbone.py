@@ -38,10 +38,13 @@ def plan_backbone(
         layers=tuple(layer.name for layer in facts.layers), class_index=config.class_index, methods=tuple(config.cam),
         mode=mode,
     )
+    # The atlas' first photos are on the layer pages with their activation grids; without a classifier there are
+    # no heatmaps, and activations are all a photo's page can show.
+    keeps = [index < config.photos_per_layer_page or not has_classifier for index in range(len(images))]
     analyses = tuple(
-        AnalysisUnit(names.analysis_unit(name, image.id), keys.analysis_key(name, weights, image.sha256, settings),
-                     analysis_cost(facts.macs), image)
-        for image in images
+        AnalysisUnit(names.analysis_unit(name, image.id), keys.analysis_key(name, weights, image.sha256, settings, keep),
+                     analysis_cost(facts.macs), image, keep)
+        for image, keep in zip(images, keeps, strict=True)
     )
     canvas = max(config.size, facts.min_size)
     layers = []
@@ -67,8 +70,9 @@ def plan_backbone(
             filters=filters,
             mosaic=mosaic,
             mosaic_thumbnail=Figure(names.thumbnail_file(mosaic.file), keys.thumbnail_key(mosaic.key), unit_path),
-            images=tuple(_layer_image_figures(name, layer.name, unit, settings, config, facts, has_classifier)
-                         for unit in analyses),
+            images=tuple(_layer_image_figures(name, layer.name, unit, settings, config, has_classifier,
+                                              index < config.photos_per_layer_page)
+                         for index, unit in enumerate(analyses)),
         ))
     page_recipe = recipe_of(facts, spec, config)
     return BackbonePlan(
@@ -98,21 +102,20 @@ def plan_backbone(
 
 def _layer_image_figures(
     backbone: str, layer: str, unit: AnalysisUnit, settings: AnalysisSettings, config: AtlasConfig,
-    facts: NetworkFacts, has_classifier: bool,
+    has_classifier: bool, on_layer_page: bool,
 ) -> LayerImageFigures:
     image_id = unit.image.id
     figure_unit = names.layer_image_unit(backbone, layer, image_id)
     activations = Figure(names.activations_file(backbone, layer, image_id),
-                         keys.activations_key(unit.key, layer, settings.channels), figure_unit)
-    side = facts.input_shape[:2]
+                         keys.activations_key(unit.key, layer, settings.channels), figure_unit) if unit.keeps_activations else None
     heatmaps = tuple(
         HeatmapFigure(method, METHODS[method].title, Figure(
             names.heatmap_file(backbone, layer, method, image_id),
-            keys.heatmap_key(unit.key, layer, method, config.heatmap_alpha, side), figure_unit,
+            keys.heatmap_key(unit.key, layer, method), figure_unit,
         ))
         for method in settings.methods
     ) if has_classifier else ()
-    return LayerImageFigures(image_id, activations, heatmaps)
+    return LayerImageFigures(image_id, activations, heatmaps, on_layer_page)
 
 
 def _confusion_figure(backbone: str, facts: NetworkFacts, analyses: tuple[AnalysisUnit, ...]) -> Figure | None:

@@ -36,9 +36,10 @@ def filters_key(backbone: str, weights: str, layer: str, indices: tuple[int, ...
                     recipe=asdict(recipe), seed=seed, code=code_hash(FILTERS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
-def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings") -> str:
+def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings", activations: bool) -> str:
     return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, layers=list(settings.layers),
-                    channels=settings.channels, class_index=settings.class_index, cam=list(settings.methods),
+                    activations=activations,
+                    channels=settings.channels, tile=settings.tile, levels=settings.levels, class_index=settings.class_index, cam=list(settings.methods),
                     batch=settings.batch, mode=settings.mode, code=code_hash(ANALYSIS_CODE),
                     libraries=library_versions(*ARRAY_LIBRARIES))
 
@@ -78,5 +79,6 @@ def activations_key(analysis: str, layer: str, channels: int) -> str:
     return figure_key(analysis, kind="activations", layer=layer, channels=channels)
 
 
-def heatmap_key(analysis: str, layer: str, method: str, alpha: float, side: tuple[int, int]) -> str:
-    return figure_key(analysis, kind="overlay", layer=layer, method=method, alpha=alpha, side=side)
+def heatmap_key(analysis: str, layer: str, method: str) -> str:
+    """The map alone (pages lay it over the photo at the atlas' opacity): its render settings are in the code hash."""
+    return figure_key(analysis, kind="heatmap map", layer=layer, method=method)

@@ -78,7 +78,12 @@ def activations_file(backbone: str, layer: str, image_id: str) -> str:
 
 
 def heatmap_file(backbone: str, layer: str, method: str, image_id: str) -> str:
-    return f"{layer_folder(backbone, layer)}/{slugify(method.replace('++', '-plus-plus'))}-{image_id}.jpg"
+    return f"{layer_folder(backbone, layer)}/{method_slug(method)}-{image_id}.png"
+
+
+def method_slug(method: str) -> str:
+    """A CAM method's name as a file and HTML id part (``gradcam++`` -> ``gradcam-plus-plus``)."""
+    return slugify(method.replace("++", "-plus-plus"))
 
 
 # Pages
@@ -94,6 +99,16 @@ PHOTOS_PAGE = "images/index.md"
 
 def photo_page(image_id: str) -> str:
     return f"images/{image_id}/index.md"
+
+
+def photo_backbone_page(image_id: str, backbone: str) -> str:
+    """A photo through every drawn layer of one backbone: its heatmaps layer by layer."""
+    return f"images/{image_id}/{backbone}.md"
+
+
+def layer_anchor(layer: str) -> str:
+    """The id of a layer's section on a photo-through-backbone page."""
+    return f"layer-{layer_slug(layer)}"
 
 
 def backbone_page(backbone: str) -> str:

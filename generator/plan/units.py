@@ -22,6 +22,11 @@ kernels, an image's results then do not depend on which images share its batch o
 an incremental rebuild and a clean build all give the same bytes."""
 ACTIVATION_CHANNELS = 64
 """Channels of each layer kept per image for its activation grid."""
+ACTIVATION_TILE = 64
+"""Side of a channel's tile in an activation grid, in pixels: about the size a grid's tile is shown at (8 tiles
+across a 512 px lightbox). Larger maps are averaged down to it, smaller ones enlarged by a whole factor."""
+ACTIVATION_LEVELS = 255
+"""Steps a channel is shown in (viridis colours); the 256th palette entry is the gap between tiles."""
 
 
 def analysis_mode(atlas_photos: int) -> str:
@@ -65,6 +70,8 @@ class AnalysisUnit:
     key: str
     cost: float
     image: "SourceImage"
+    keeps_activations: bool = True
+    """Whether its activation grids are drawn (photos on the layer pages): only then are activations stored."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,12 @@ class LayerImageFigures:
     """The figures of one image through one layer."""
 
     image_id: str
-    activations: Figure
+    activations: Figure | None
+    """None when not kept (see ``AnalysisUnit.keeps_activations``)."""
     heatmaps: tuple[HeatmapFigure, ...]
+    on_layer_page: bool = True
+    """Whether the layer page shows this photo (the atlas' first ``photos_per_layer_page``); every photo's page
+    per backbone shows it through every layer."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,8 @@ class AnalysisSettings:
     methods: tuple[str, ...]
     mode: str
     channels: int = ACTIVATION_CHANNELS
+    tile: int = ACTIVATION_TILE
+    levels: int = ACTIVATION_LEVELS
     batch: int = IMAGE_BATCH
 
 

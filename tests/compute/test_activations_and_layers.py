@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from generator.compute.activations import layer_activations
+from generator.compute.activations import layer_activations, shown_levels
 from generator.compute.layers import select_layers, spread_evenly
 from generator.compute.summary import layer_summary
 from generator.errors import AtlasError
@@ -72,3 +72,27 @@ def test_activations_are_those_of_inference_with_one_layer_or_several():
     np.testing.assert_allclose(several["drop"], expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(several["conv"], conv, rtol=1e-6)
     assert single["drop"].dtype == np.float32
+
+
+def test_shown_levels_scale_each_channel_from_its_own_minimum_and_a_flat_channel_is_the_lowest_step():
+    ramp = np.arange(16, dtype=np.float32).reshape(4, 4)
+    activation = np.stack([ramp, ramp + 1000.0, 5.0 * ramp - 40.0, np.full((4, 4), 7.0), ramp], axis=-1)
+    levels = shown_levels(activation, channels=4, max_side=64, levels=255)
+    assert levels.dtype == np.uint8 and levels.shape == (4, 4, 4)  # the first 4 channels, channels first
+    for channel in range(3):  # 0 at the channel's own minimum, 254 at its maximum
+        np.testing.assert_array_equal(levels[channel], np.round(ramp / 15.0 * 254).astype(np.uint8), err_msg=str(channel))
+    assert (levels[3] == 0).all()
+
+
+def test_shown_levels_average_a_large_map_down_in_whole_blocks_and_a_partial_edge_block_over_its_own_units():
+    # 6 x 5 map, at most 3 px a side: blocks of 2 x 2; the last column's blocks hold one column of units only.
+    values = np.arange(30, dtype=np.float32).reshape(6, 5)
+    activation = np.stack([values, -values], axis=-1)
+    levels = shown_levels(activation, channels=2, max_side=3, levels=256)
+    means = np.array([[(0 + 1 + 5 + 6) / 4, (2 + 3 + 7 + 8) / 4, (4 + 9) / 2],
+                      [(10 + 11 + 15 + 16) / 4, (12 + 13 + 17 + 18) / 4, (14 + 19) / 2],
+                      [(20 + 21 + 25 + 26) / 4, (22 + 23 + 27 + 28) / 4, (24 + 29) / 2]])
+    expected = np.round((means - means.min()) / (means.max() - means.min()) * 255).astype(np.uint8)
+    assert levels.shape == (2, 3, 3)
+    np.testing.assert_array_equal(levels[0], expected)
+    np.testing.assert_array_equal(levels[1], 255 - expected)  # the negated channel is the mirror image

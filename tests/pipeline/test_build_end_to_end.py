@@ -54,7 +54,7 @@ def test_pages_and_images_are_where_the_urls_say(tiny_atlas):
             assert (folder / "index.md").is_file() and (folder / "filters.webp").is_file()
             for image in ("cat-chelsea", "dog-german-shepherd"):
                 assert (folder / f"activations-{image}.png").is_file()
-                assert (folder / f"gradcam-{image}.jpg").is_file() and (folder / f"layercam-{image}.jpg").is_file()
+                assert (folder / f"gradcam-{image}.png").is_file() and (folder / f"layercam-{image}.png").is_file()
     assert (generated / "mobilenet-alpha0_25" / "architecture.svg").is_file()
     assert (generated / "photos" / "cat-chelsea.jpg").is_file()
     report = (generated / "report.md").read_text()

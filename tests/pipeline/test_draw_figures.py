@@ -33,7 +33,7 @@ def planned(tiny_classifier, tmp_path):
     top_left, bottom_right = np.zeros((8, 8), np.float32), np.zeros((8, 8), np.float32)
     top_left[:4, :4], bottom_right[4:, 4:] = 1.0, 1.0
     analysis = ImageAnalysis(
-        activations={"conv_b": np.random.default_rng(0).uniform(0, 1, (32, 32, 6)).astype(np.float32)},
+        activations={"conv_b": np.random.default_rng(0).integers(0, 255, (6, 32, 32), dtype=np.uint8)},
         probabilities=np.eye(10, dtype=np.float32)[7], class_index=7, class_probability=1.0,
         cams={("gradcam", "conv_b"): top_left, ("layercam", "conv_b"): bottom_right},
     )
@@ -53,11 +53,12 @@ def test_each_heatmap_file_shows_its_own_method_and_the_class_it_explains(planne
     result = draw_backbone(Draw(writer, Cache(tmp_path / "cache")), plan, arrays)
     figure = result.layers[0].figures[0]
     assert (figure.explained_class, figure.explained_probability) == ("class7", 1.0)
-    files = dict(figure.heatmaps)
+    files = {heatmap.title: heatmap.file for heatmap in figure.heatmaps}
     assert list(files) == ["Grad-CAM", "LayerCAM"]
     assert files["Grad-CAM"] == plan.layers[0].images[0].heatmaps[0].figure.file
     gradcam, layercam = (writer.root / files[title] for title in ("Grad-CAM", "LayerCAM"))
-    top, bottom = slice(0, 12), slice(20, 32)
+    assert Image.open(gradcam).size == (56, 56)  # the 8 x 8 map enlarged 7 times, for the page to lay over its photo
+    top, bottom = slice(0, 20), slice(36, 56)
     assert _red_minus_blue(gradcam, top, top) > 50 > _red_minus_blue(gradcam, bottom, bottom)
     assert _red_minus_blue(layercam, bottom, bottom) > 50 > _red_minus_blue(layercam, top, top)
 

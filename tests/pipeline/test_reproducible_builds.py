@@ -194,14 +194,15 @@ def test_an_unchanged_rebuild_computes_draws_and_writes_nothing(reference):
     assert {path: path.stat().st_mtime_ns for path in docs.rglob("*") if path.is_file()} == before
 
 
-def test_a_render_setting_redraws_without_recomputing(reference, tmp_path):
+def test_the_heatmap_opacity_rewrites_pages_only(reference, tmp_path):
+    """Pages lay each heatmap over its photo at this opacity: no figure is drawn again, nothing recomputed."""
     root, _, tree = reference
     changed = _write_config(root, alpha=0.7)
     summary = _summary(_build(changed, tmp_path / "docs", root / "cache"))
-    heatmaps = [name for name in tree if name.endswith(".jpg") and "/layers/" in name]
-    assert summary["computed"] == 0 and summary["drawn"] == len(heatmaps)
+    assert summary["computed"] == 0 and summary["drawn"] == 0
     changed_files = {name for name, data in _tree(tmp_path / "docs").items() if tree.get(name) != data}
-    assert set(heatmaps) <= changed_files
+    assert changed_files and all(name.endswith(".md") for name in changed_files)
+    assert all("opacity: 0.7" in (tmp_path / "docs" / "atlas" / name).read_text() for name in changed_files if "/layers/" in name)
 
 
 def test_only_redoes_the_matching_units(reference, tmp_path):

@@ -45,7 +45,7 @@ def test_every_unit_and_figure_has_its_own_key_and_file(tiny_classifier, tmp_pat
     assert [unit.path for unit in plan.units] == ["tiny/conv_a", "tiny/conv_b", "tiny/images/abcd", "tiny/images/efgh"]
     keys = _keys(plan)
     assert len(keys) == 4 + 2 * 2 + 2 * 2 * (1 + 2) and len(set(keys.values())) == len(keys)
-    assert "tiny/layers/conv-b/gradcam-plus-plus-efgh.jpg" in keys
+    assert "tiny/layers/conv-b/gradcam-plus-plus-efgh.png" in keys
     assert [unit.cost > 0 for unit in plan.units] == [True] * 4
     assert plan.layers[1].filters.indices == (0, 1, 2, 3) and plan.layers[1].channels == 6
 
@@ -61,17 +61,37 @@ def test_a_key_changes_with_what_shapes_its_value_and_only_then(tiny_classifier,
     filters = {"tiny/conv_a", "tiny/conv_b", "tiny/layers/conv-a/filters.webp", "tiny/layers/conv-a/filters.thumb.webp",
                "tiny/layers/conv-b/filters.webp", "tiny/layers/conv-b/filters.thumb.webp"}
     per_image = set(base) - filters
-    heatmaps = {name for name in base if name.endswith(".jpg")}
     assert _changed(base, _keys(_plan(backbone, images, steps=4))) == filters
     assert _changed(base, _keys(_plan(backbone, images, spec={"recipe": {"jitter": 2}}))) == filters
     assert _changed(base, _keys(_plan(backbone, images, mode="eager"))) == per_image
     assert _changed(base, _keys(_plan(backbone, images, class_index=3))) == per_image
-    assert _changed(base, _keys(_plan(backbone, images, heatmap_alpha=0.5))) == heatmaps
+    assert _changed(base, _keys(_plan(backbone, images, heatmap_alpha=0.5))) == set()  # the pages' opacity, not a figure
     assert _changed(base, _keys(_plan(backbone, images, top_k=5))) == set()
     reweighted = dataclasses.replace(backbone, provenance=dataclasses.replace(backbone.provenance, sha256="1" * 64))
     assert _changed(base, _keys(_plan(reweighted, images))) == set(base)
     other_photo = [images[0], dataclasses.replace(images[1], sha256="f" * 64)]
     assert _changed(base, _keys(_plan(backbone, other_photo))) == {name for name in per_image if "efgh" in name}
+
+
+def test_layer_pages_show_the_first_photos_and_only_their_activations_are_kept(tiny_classifier, tmp_path):
+    backbone, images = _backbone(tiny_classifier), _images(tmp_path)
+    base, one = _plan(backbone, images), _plan(backbone, images, photos_per_layer_page=1)
+    first, second = (one.layers[0].images[index] for index in (0, 1))
+    assert (first.on_layer_page, second.on_layer_page) == (True, False)
+    assert first.activations is not None and second.activations is None  # no grid is drawn for the second photo
+    assert [unit.keeps_activations for unit in one.analyses] == [True, False]
+    assert one.analyses[0].key == base.analyses[0].key and one.analyses[1].key != base.analyses[1].key
+    assert [len(image.heatmaps) for image in one.layers[1].images] == [2, 2]  # every photo keeps its heatmaps
+
+
+def test_without_a_classifier_every_photo_keeps_its_activations_which_are_all_it_shows(tiny_classifier, tmp_path):
+    backbone, images = _backbone(tiny_classifier), _images(tmp_path)
+    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], layers=["conv_a"], photos_per_layer_page=1)
+    facts = dataclasses.replace(facts_of(backbone, config), class_names=None)
+    plan = plan_backbone(BackboneSpec.model_construct(name="tiny", alpha=None, recipe=None), facts, images, config, "compiled")
+    assert [image.activations is not None for image in plan.layers[0].images] == [True, True]
+    assert [image.on_layer_page for image in plan.layers[0].images] == [True, False]
+    assert all(image.heatmaps == () for image in plan.layers[0].images)
 
 
 def test_the_recipe_is_resolved_once_per_layer_from_the_backbones_own_spec(tiny_classifier, tmp_path):

@@ -17,7 +17,7 @@ def test_a_link_is_relative_to_the_page_it_is_on(target, page, link):
 
 
 def test_figure_files_are_url_safe_and_say_what_they_are():
-    assert names.heatmap_file("vgg16", "block5_conv3", "gradcam++", "cat") == "vgg16/layers/block5-conv3/gradcam-plus-plus-cat.jpg"
+    assert names.heatmap_file("vgg16", "block5_conv3", "gradcam++", "cat") == "vgg16/layers/block5-conv3/gradcam-plus-plus-cat.png"
     assert names.mosaic_file("vgg16", "block5_conv3") == "vgg16/layers/block5-conv3/filters.webp"
     assert names.thumbnail_file(names.mosaic_file("vgg16", "block5_conv3")) == "vgg16/layers/block5-conv3/filters.thumb.webp"
     assert names.layer_page("vgg16", "block5_conv3") == "vgg16/layers/block5-conv3/index.md"

@@ -6,10 +6,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.render.activations import activation_grid, channel_tiles
+from generator.compute.activations import shown_levels
+from generator.plan.units import ACTIVATION_LEVELS
+from generator.render.activations import activation_grid, enlarged, palette
 from generator.render.contrast import stretch
 from generator.render.encode import jpeg_bytes, png_bytes, webp_thumbnail
 from generator.render.mosaic import BACKGROUND, tile
+
+
+def levels_of(activation: np.ndarray, channels: int = 64) -> np.ndarray:
+    """What the compute stage stores for an activation grid (see tests/compute for its own tests)."""
+    return shown_levels(activation, channels, 64, ACTIVATION_LEVELS)
+
+
+def channel_tiles(activation: np.ndarray, channels: int = 64) -> np.ndarray:
+    return palette()[enlarged(levels_of(activation, channels))]
 
 
 def test_mosaic_is_eight_wide_in_row_order():
@@ -24,7 +35,7 @@ def test_activation_grid_scales_each_channel_to_its_own_range():
     activation = np.zeros((7, 7, 70), np.float32)
     activation[..., 1] = np.arange(49).reshape(7, 7) * 1000.0
     activation[..., 2] = np.arange(49).reshape(7, 7) * 0.001
-    grid = activation_grid(activation, channels=64)
+    grid = activation_grid(levels_of(activation, channels=64))
     tile_side = 7 * (64 // 7)
     assert grid.shape == (8 * tile_side + 9 * 2, 8 * tile_side + 9 * 2, 3)
     second = grid[2 : 2 + tile_side, 2 + tile_side + 2 : 2 + 2 * tile_side + 2]
@@ -81,18 +92,15 @@ def test_a_mosaic_refuses_anything_but_uint8_rgb_images_and_says_what_it_got(ima
         tile(images)
 
 
-def test_activation_tiles_scale_each_channel_from_its_own_minimum_and_a_flat_channel_is_the_lowest_colour():
-    from generator.render.activations import LEVELS
+def test_activation_tiles_colour_each_level_with_its_viridis_step_and_the_extremes_are_viridis_ends():
     from generator.render.colormaps import lookup_table
 
-    ramp = np.arange(16, dtype=np.float32).reshape(4, 4)
-    activation = np.stack([ramp, ramp + 1000.0, 5.0 * ramp - 40.0, np.full((4, 4), 7.0)], axis=-1)
-    tiles = channel_tiles(activation, channels=4, tile_size=4)
-    viridis = lookup_table("viridis", LEVELS)
-    for channel in range(3):  # 0 at the channel's own minimum, 1 at its maximum
-        np.testing.assert_array_equal(tiles[channel], viridis[np.round(ramp / 15.0 * (LEVELS - 1)).astype(int)], err_msg=str(channel))
-    assert (tiles[3] == viridis[0]).all()
+    levels = np.arange(64, dtype=np.uint8).reshape(1, 8, 8) * 4
+    tiles = palette()[enlarged(levels, tile_size=8)]
+    viridis = lookup_table("viridis", ACTIVATION_LEVELS)
+    np.testing.assert_array_equal(tiles[0], viridis[levels[0]])
     assert viridis[0].tolist() == lookup_table("viridis")[0].tolist() and viridis[-1].tolist() == lookup_table("viridis")[-1].tolist()
+    assert palette()[ACTIVATION_LEVELS].tolist() == list(BACKGROUND)  # the one entry left is the gap between tiles
 
 
 def test_the_activation_png_holds_exactly_the_grids_pixels_in_one_byte_each():
@@ -103,26 +111,29 @@ def test_the_activation_png_holds_exactly_the_grids_pixels_in_one_byte_each():
     from generator.render.activations import activation_png
 
     activation = np.random.default_rng(1).normal(size=(20, 20, 70)).astype(np.float32)
-    grid = activation_grid(activation)
-    with Image.open(io.BytesIO(activation_png(activation))) as picture:
+    grid = activation_grid(levels_of(activation))
+    with Image.open(io.BytesIO(activation_png(levels_of(activation)))) as picture:
         assert picture.mode == "P"
         np.testing.assert_array_equal(np.asarray(picture.convert("RGB")), grid)
     assert tuple(grid[0, 0]) == BACKGROUND and len(np.unique(grid.reshape(-1, 3), axis=0)) <= 256
-    assert len(activation_png(activation)) < len(png_bytes(grid)) / 2
+    assert len(activation_png(levels_of(activation))) < len(png_bytes(grid)) / 2
 
 
-def test_activation_tiles_are_enlarged_by_a_whole_factor_of_the_longer_side():
+def test_activation_tiles_are_enlarged_by_a_whole_factor_of_the_longer_side_and_large_maps_averaged_down():
     assert channel_tiles(np.zeros((7, 7, 2), np.float32)).shape == (2, 63, 63, 3)  # 64 // 7 = 9
     assert channel_tiles(np.zeros((13, 13, 1), np.float32)).shape == (1, 52, 52, 3)  # 64 // 13 = 4
     assert channel_tiles(np.zeros((8, 4, 1), np.float32)).shape == (1, 64, 32, 3)  # by the longer side
-    assert channel_tiles(np.zeros((40, 40, 1), np.float32)).shape == (1, 40, 40, 3)  # never shrunk, never by 2
+    assert channel_tiles(np.zeros((40, 40, 1), np.float32)).shape == (1, 40, 40, 3)  # never by 2 past the tile
+    assert channel_tiles(np.zeros((112, 112, 1), np.float32)).shape == (1, 56, 56, 3)  # averaged down by 2
+    assert channel_tiles(np.zeros((224, 224, 1), np.float32)).shape == (1, 56, 56, 3)  # by 4
+    assert channel_tiles(np.zeros((147, 147, 1), np.float32)).shape == (1, 49, 49, 3)  # by 3
     assert channel_tiles(np.zeros((2, 2, 100), np.float32)).shape[0] == 64  # the first 64 channels by default
 
 
 def test_an_activation_grid_shows_the_channels_and_columns_it_is_asked_for():
     activation = np.random.default_rng(0).uniform(0, 1, (4, 4, 80)).astype(np.float32)
-    assert activation_grid(activation).shape == (8 * 64 + 9 * 2, 8 * 64 + 9 * 2, 3)  # 64 channels, 8 a row
-    assert activation_grid(activation, channels=6, columns=3).shape == (2 * 64 + 3 * 2, 3 * 64 + 4 * 2, 3)
+    assert activation_grid(levels_of(activation)).shape == (8 * 64 + 9 * 2, 8 * 64 + 9 * 2, 3)  # 64 channels, 8 a row
+    assert activation_grid(levels_of(activation, channels=6), columns=3).shape == (2 * 64 + 3 * 2, 3 * 64 + 4 * 2, 3)
 
 
 def test_the_contrast_stretch_maps_the_1st_and_99th_percentiles_to_black_and_white():
