@@ -1,6 +1,6 @@
 """Bytes per figure, measured on a publish-shaped atlas, and projected to the seed lineup at every layer.
 
-    python benchmarks/scale.py [--photos 24] [--steps 16] [--size 128] [--json FILE] [--keep DIR]
+    python benchmarks/scale.py [--photos 24] [--steps 16] [--size 128] [--json FILE] [--keep DIR [--measure-only]]
 
 Builds, with ``keras-atlas build`` in a fresh process, every convolutional layer of two backbones (EfficientNet-
 Lite0 with its trained package weights, and MobileNet at alpha 0.25, untrained here) over ``--photos`` photos. The
@@ -11,8 +11,10 @@ publish profile's 256: their bytes depend on the size, barely on the steps; comp
 Printed, all measured in this run: bytes per figure kind, per layer and per (layer, photo); HTML bytes per page;
 the site build's seconds per page; the build's peak memory; each cache tier's bytes per unit. Then the
 projection of the site and of each cache tier to the seed lineup (the default atlas' 11 backbones) at every
-layer over 37 and 74 photos: its inputs are this run's per-figure averages and each backbone's count of drawable
-layers, read from its architecture (seeded random weights, no download).
+layer over 37 and 74 photos: its inputs are this run's bytes per figure by layer side (7 to 112 px) and each
+drawable layer's side, read from its architecture (seeded random weights, no download). Then the lineup's
+compute time at the publish profile, from this run's seconds per unit of the shard cost model, and the shard
+count that keeps each job within GitHub-hosted runners' limit.
 """
 
 from __future__ import annotations
@@ -46,10 +48,8 @@ steps: {steps}
 cam: [gradcam, gradcam++, layercam, hirescam]
 photos_per_layer_page: {per_page}
 """
-PHOTOS_PER_LAYER_PAGE = 12
-"""The default: photos on each layer page with their activation grids; every photo has its heatmaps on its pages."""
-TARGET_SITE_BYTES = 1 << 30
-"""GitHub Pages' limit on a published site."""
+TARGET_SITE_BYTES = 10**9
+"""GitHub Pages' limit on a published site: 1 GB (read as 10^9 bytes, the stricter reading)."""
 KINDS = {  # figure kind -> file pattern, relative to the generated folder
     "photo": r"^photos/[^/]+\.jpg$",
     "photo thumbnail": r"^photos/[^/]+\.thumb\.webp$",
@@ -90,18 +90,36 @@ def stand_in_photos(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def drawable_layers() -> dict[str, list[int]]:
-    """Per backbone of the default atlas, the output side of each layer it draws at ``layers: all``, read from its
-    architecture (seeded random weights, no download)."""
+def lineup() -> dict[str, dict]:
+    """Per backbone of the default atlas, read from its architecture (seeded random weights, no download): the
+    output side of each layer it draws at ``layers: all``, and the cost model's MACs (``compute/cost.py``) of
+    each layer's filters (per filter and step, at 128 px) and of one photo's analysis."""
     from generator.backbones import load_spec
+    from generator.compute.cost import analysis_cost, filters_cost, macs_up_to
     from generator.compute.layers import convolutional_layers
     from generator.config import load_config
     from generator.tensorflow_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     config = load_config(PROJECT / "atlas.yml")
-    return {spec.slug: [int(max(layer.output.shape[1:3])) for layer in convolutional_layers(load_spec(spec, "random").model)]
-            for spec in config.backbones}
+    backbones = {}
+    for spec in config.backbones:
+        model = load_spec(spec, "random").model
+        side = model.inputs[0].shape[1]
+        layers = convolutional_layers(model)
+        backbones[spec.slug] = {
+            "sides": [int(max(layer.output.shape[1:3])) for layer in layers],
+            "filter_step_macs": [filters_cost(macs_up_to(model, layer.name), side, 1, 1, 128) for layer in layers],
+            "analysis_macs": analysis_cost(macs_up_to(model)),
+        }
+    return backbones
+
+
+def photos_per_layer_page() -> int:
+    """The default, measured as users get it: photos on each layer page with their activation grids."""
+    from generator.config import AtlasConfig
+
+    return AtlasConfig.model_fields["photos_per_layer_page"].default
 
 
 def folder_bytes(folder: Path) -> int:
@@ -115,15 +133,24 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", type=Path, help="build here and keep it, instead of a temporary folder")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure the build already in --keep again (its time and memory from --json)")
     args = parser.parse_args()
-    layer_sides = drawable_layers()  # first: seconds, and a mistake here should not cost a build
+    if args.measure_only:
+        previous = json.loads(args.json.read_text())
+        report = measure(args.keep.resolve(), previous["photos"], args, previous["build_seconds"], previous["peak_memory_mib"])
+        report["projection"] = project(report, lineup())
+        print_report(report)
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+        return
+    backbones = lineup()  # first: seconds, and a mistake here should not cost a build
     with tempfile.TemporaryDirectory(prefix="keras-atlas-scale-") as temporary:
         root = (args.keep or Path(temporary)).resolve()
         root.mkdir(parents=True, exist_ok=True)
         photos = stand_in_photos(root / "photos", args.photos)
         config = root / "scale.yml"
         config.write_text(CONFIG.format(photos=", ".join(str(path) for path in photos), size=args.size, steps=args.steps,
-                                        per_page=PHOTOS_PER_LAYER_PAGE))
+                                        per_page=photos_per_layer_page()))
         started = time.perf_counter()
         build = subprocess.run(
             [sys.executable, "-m", "generator", "build", "--config", str(config), "--docs-dir", str(root / "docs"),
@@ -135,7 +162,7 @@ def main() -> None:
             raise SystemExit(f"build failed:\n{build.stderr[-3000:]}")
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         report = measure(root, len(photos), args, seconds, peak_mib)
-    report["projection"] = project(report, layer_sides)
+    report["projection"] = project(report, backbones)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
@@ -161,7 +188,7 @@ def measure(root: Path, photos: int, args, seconds: float, peak_mib: float) -> d
                         if name not in ("images", "pages", "site")}
     tiers = {tier: folder_bytes(root / "cache" / tier) for tier in ("arrays", "figures")}
     return {
-        "photos": photos, "layers": len(layer_pages), "photos_per_layer_page": PHOTOS_PER_LAYER_PAGE, "size": args.size,
+        "photos": photos, "layers": len(layer_pages), "photos_per_layer_page": photos_per_layer_page(), "size": args.size,
         "steps": args.steps, "build_seconds": round(seconds, 1), "peak_memory_mib": round(peak_mib),
         "site_bytes": folder_bytes(root / "site"),
         "kinds": {kind: {"files": len(sizes), "mean_bytes": round(sum(sizes) / len(sizes)), "total_bytes": sum(sizes)}
@@ -186,7 +213,7 @@ def by_side(layer_pages: list[Path]) -> dict[int, dict[str, float]]:
     """Mean bytes of an activation grid and of a heatmap map by the layer's output side (7, 14, ... 112 px)."""
     sizes: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for page in layer_pages:
-        side = max(int(value) for value in re.search(r"output \(\?, (\d+), (\d+),", page.read_text()).groups())
+        side = max(int(value) for value in re.search(r"output \\?\(\?, (\d+), (\d+),", page.read_text()).groups())
         for path in page.parent.iterdir():
             kind = ("activation grid" if path.name.startswith("activations-") else
                     "heatmap map" if re.search(KINDS["heatmap map"], "/" + path.name) else None)
@@ -231,8 +258,10 @@ def array_entries(folder: Path) -> dict[str, int]:
             "analysis_per_layer_photo_heatmaps_only": mean(plain)}
 
 
-def project(report: dict, sides: dict[str, list[int]]) -> dict:
-    """The seed lineup at every layer over 37 and 74 photos, from this run's measured bytes per figure by layer side."""
+def project(report: dict, backbones: dict[str, dict]) -> dict:
+    """The seed lineup at every layer over 37 and 74 photos, from this run's measured bytes per figure by layer
+    side, and its compute time at the publish profile from this run's seconds per unit of the cost model."""
+    sides = {name: backbone["sides"] for name, backbone in backbones.items()}
     kinds, measured = report["kinds"], {int(side): row for side, row in report["by_side"].items()}
 
     def at(side: int, kind: str) -> float:
@@ -242,15 +271,23 @@ def project(report: dict, sides: dict[str, list[int]]) -> dict:
         scale = (side / nearest) ** 2 if kind == "heatmap map" and side > nearest else 1.0
         return measured[nearest][kind] * scale
 
-    per_layer = kinds["filter mosaic"]["mean_bytes"] + kinds["mosaic thumbnail"]["mean_bytes"] + report["html"]["layer_page_mean_bytes"]
     per_photo = kinds["photo"]["mean_bytes"] + kinds["photo thumbnail"]["mean_bytes"]
     layers = [side for backbone in sides.values() for side in backbone]
     cache = report["cache"]
     out = {"backbones": len(sides), "layers": len(layers), "layers_per_backbone": {name: len(s) for name, s in sides.items()}}
+    row_bytes = report["html"]["photo_backbone_row_bytes"]
+    out["largest_photo_backbone_page_bytes"] = max(len(backbone) for backbone in sides.values()) * row_bytes
     for photos in (37, 74):
         shown = min(photos, report["photos_per_layer_page"])
-        figures = sum(per_layer + shown * at(side, "activation grid") + photos * 4 * at(side, "heatmap map") for side in layers)
-        site = round(figures + len(layers) * photos * report["html"]["photo_backbone_row_bytes"] + photos * per_photo)
+        parts = {
+            "filter mosaics and thumbnails": len(layers) * (kinds["filter mosaic"]["mean_bytes"] + kinds["mosaic thumbnail"]["mean_bytes"]),
+            "activation grids": sum(shown * at(side, "activation grid") for side in layers),
+            "heatmap maps": sum(photos * 4 * at(side, "heatmap map") for side in layers),
+            "layer pages (HTML)": len(layers) * report["html"]["layer_page_mean_bytes"],
+            "photo-through-backbone pages (HTML)": len(layers) * photos * row_bytes,
+            "photos and thumbnails": photos * per_photo,
+        }
+        site = round(sum(parts.values()))
         arrays = len(layers) * (cache["filters_per_layer"] + shown * cache["analysis_per_layer_photo_with_activations"]
                                 + (photos - shown) * cache["analysis_per_layer_photo_heatmaps_only"])
         figures_tier = round(site * report["cache"]["figures"] / max(report["site_bytes"], 1))
@@ -258,8 +295,33 @@ def project(report: dict, sides: dict[str, list[int]]) -> dict:
             "site_bytes": site, "site_vs_1_gb": round(site / TARGET_SITE_BYTES, 2),
             "arrays_bytes": round(arrays), "figures_bytes": figures_tier,
             "cache_per_shard_of_3_bytes": round((arrays + figures_tier) / 3),
+            "site_parts_bytes": {name: round(value) for name, value in parts.items()},
         }
+    out["compute"] = compute_projection(report, backbones)
     return out
+
+
+def compute_projection(report: dict, backbones: dict[str, dict], publish_steps: int = 256, filters: int = 64) -> dict:
+    """CPU hours of the seed lineup at the publish profile (64 filters, 128 px, 256 steps) over 37 photos.
+
+    Each measured backbone's build seconds over its cost in the cost model's MACs gives a rate, and each rate is
+    applied to the whole lineup: a range, not a figure. A small network pays more per MAC (MobileNet 0.25 is
+    overhead-bound), and both measured networks are depthwise, the slowest per MAC on a CPU, so the upper end errs
+    high for VGG16 and DenseNet121. Filter cost grows with the steps; the drawing time inside the measured seconds
+    does not, which errs high too."""
+    rates = {}
+    for name, seconds in report["compute_seconds_per_layer"].items():
+        backbone = backbones[name]
+        measured = (sum(backbone["filter_step_macs"]) * filters * report["steps"]
+                    + report["photos"] * backbone["analysis_macs"])
+        rates[name] = seconds * len(backbone["sides"]) / measured
+    publish = sum(sum(backbone["filter_step_macs"]) * filters * publish_steps + 37 * backbone["analysis_macs"]
+                  for backbone in backbones.values())
+    hours = sorted(rate * publish / 3600 for rate in rates.values())
+    return {"seconds_per_gigamac": {name: round(value * 1e9, 4) for name, value in rates.items()},
+            "publish_teramacs_37_photos": round(publish / 1e12),
+            "publish_cpu_hours_37_photos": [round(hours[0], 1), round(hours[-1], 1)],
+            "shards_within_5_hours": [math.ceil(hours[0] / 5), math.ceil(hours[-1] / 5)]}
 
 
 def print_report(report: dict) -> None:
@@ -287,9 +349,17 @@ def print_report(report: dict) -> None:
           f"{report['photos_per_layer_page']} photos a layer page:")
     for photos in (37, 74):
         row = projection[f"{photos}_photos"]
-        print(f"  {photos} photos: site {row['site_bytes'] / (1 << 30):.2f} GiB ({row['site_vs_1_gb']:.2f} x the 1 GB limit), "
+        print(f"  {photos} photos: site {row['site_bytes'] / 1e9:.2f} GB ({row['site_vs_1_gb']:.2f} x the 1 GB limit), "
               f"cache arrays {row['arrays_bytes'] / (1 << 30):.1f} GiB, figures {row['figures_bytes'] / (1 << 30):.1f} GiB, "
               f"one shard of 3: {row['cache_per_shard_of_3_bytes'] / (1 << 30):.1f} GiB (GitHub Actions cache: 10 GB)")
+        print("    " + ", ".join(f"{name} {value / 1e6:.0f} MB" for name, value in row["site_parts_bytes"].items()))
+    compute = projection["compute"]
+    low, high = compute["publish_cpu_hours_37_photos"]
+    print(f"  compute at the publish profile (64 filters, 128 px, 256 steps) over 37 photos on this machine: "
+          f"{low:.0f} to {high:.0f} hours (the two measured rates), so {compute['shards_within_5_hours'][0]} to "
+          f"{compute['shards_within_5_hours'][1]} shards of at most 5 hours (GitHub-hosted jobs stop at 6)")
+    print(f"  the longest photo-through-backbone page ({max(projection['layers_per_backbone'].values())} layers): "
+          f"{projection['largest_photo_backbone_page_bytes'] / 1024:.0f} KB of HTML (target: none over 1024 KB)")
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ class AtlasConfig(BaseModel):
     cam: list[str] = Field(default_factory=lambda: ["gradcam"], min_length=1)
     """Class-activation methods to render side by side (all come from the same forward and backward pass); the
     names of ``compute.cams.METHODS``."""
-    photos_per_layer_page: int = Field(default=12, ge=1)
+    photos_per_layer_page: int = Field(default=8, ge=1)
     """Photos shown on each layer page, with their activation grids (the atlas' first ones); every photo's heatmaps
     through every layer are on its own page per backbone. Bounds a layer page's length and the atlas' bytes."""
     heatmap_alpha: float = Field(default=0.4, ge=0, le=1)

@@ -56,6 +56,8 @@ class LayerFigure:
     explained_probability: float | None
     on_layer_page: bool = True
     """Shown on the layer page; every photo is on its own page per backbone (``names.photo_backbone_page``)."""
+    activations_shown: str | None = None
+    """What pages show of the activation grid, linking to it: its thumbnail for a large grid, else the grid."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ KINDS = {
     "backbone": "atlas/{backbone}/index.html",
     "layer": "atlas/{backbone}/layers/{layer}/index.html",
     "image": "atlas/images/{image}/index.html",
+    "photo-backbone": "atlas/images/{image}/{backbone}.html",
     "width-sweep": "atlas/width-sweep.html",
     "comparison": "atlas/compare.html",
 }
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("site", type=Path, nargs="?", default=Path("site"))
     parser.add_argument("--screenshots", type=Path)
     parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser.add_argument("--layer", help="the layer page to tour (default: the backbone's first, by name)")
     args = parser.parse_args()
     site = args.site.resolve()
 
@@ -56,7 +58,7 @@ def main() -> None:
           f"{len(pages)} pages; {len(images)} images ({sum(p.stat().st_size for p in images) / 2**20:.1f} MiB)")
 
     backbone = args.backbone
-    layer = first_of(site / "atlas" / backbone / "layers", "*/index.html")
+    layer = args.layer or first_of(site / "atlas" / backbone / "layers", "*/index.html")
     image = first_of(site / "atlas" / "images", "*/index.html")
     handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

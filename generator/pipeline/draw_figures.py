@@ -24,8 +24,8 @@ from generator.errors import AtlasError
 from generator.images import SourceImage
 from generator.pipeline.arrays import BackboneArrays
 from generator.plan import names
-from generator.plan.keys import PHOTO_SIDE
-from generator.plan.units import BackbonePlan, Figure, LayerPlan, PhotoPlan
+from generator.plan.keys import PHOTO_SIDE, THUMBNAIL_SIDE
+from generator.plan.units import ACTIVATION_THUMBNAIL_SIDE, BackbonePlan, Figure, LayerPlan, PhotoPlan
 from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
 from generator.render.confusion import confusion_svg
@@ -53,11 +53,12 @@ class Draw:
         """Write ``figure``'s file: its cached bytes, or ``draw()`` and cache them."""
         return self.writer.write(figure.file, self.cache.figures.get_or_make(figure.key, draw, redo=self.redo(figure.unit)))
 
-    def thumbnail(self, thumbnail: Figure, of: str) -> str:
-        """The WebP thumbnail of the figure file ``of`` (already written), which pages show and link to ``of``."""
+    def thumbnail(self, thumbnail: Figure, of: str, side: int = THUMBNAIL_SIDE) -> str:
+        """The WebP thumbnail of the figure file ``of`` (already written), which pages show and link to ``of``;
+        ``side`` is the one its key was made with (``plan.keys.thumbnail_key``)."""
         def encode() -> bytes:
             with Image.open(self.writer.root / of) as picture:
-                return webp_thumbnail(np.asarray(picture.convert("RGB")))
+                return webp_thumbnail(np.asarray(picture.convert("RGB")), max_side=side)
 
         return self.figure(thumbnail, encode)
 
@@ -147,9 +148,12 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
     figures = []
     for planned in layer.images:
         analysis = arrays.analyses[planned.image_id]
-        activations = None
+        activations = shown_activations = None
         if planned.activations is not None:
-            activations = draw.figure(planned.activations, partial(activation_png, analysis.activations[layer.name]))
+            activations = shown_activations = draw.figure(planned.activations,
+                                                          partial(activation_png, analysis.activations[layer.name]))
+        if planned.activations_thumbnail is not None:
+            shown_activations = draw.thumbnail(planned.activations_thumbnail, activations, ACTIVATION_THUMBNAIL_SIDE)
         heatmaps = [
             HeatmapResult(heatmap.title, names.method_slug(heatmap.method),
                           draw.figure(heatmap.figure, partial(map_png, analysis.cam(heatmap.method, layer.name))))
@@ -160,7 +164,7 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
             explained_class = plan.class_names[analysis.class_index]
             explained_probability = analysis.class_probability
         figures.append(LayerFigure(planned.image_id, activations, heatmaps, explained_class, explained_probability,
-                                   planned.on_layer_page))
+                                   planned.on_layer_page, shown_activations))
     return LayerResult(
         **layer.facts(),
         filters_shown=len(layer.filters.indices),

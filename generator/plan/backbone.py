@@ -14,9 +14,9 @@ from generator.compute.recipes import recipe_for
 from generator.config import AtlasConfig, BackboneSpec
 from generator.images import SourceImage
 from generator.plan import keys, names
-from generator.plan.network import NetworkFacts
+from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.plan.units import (
-    AnalysisSettings, AnalysisUnit, BackbonePlan, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan,
+    ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, AnalysisSettings, AnalysisUnit, BackbonePlan, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan,
     PhotoPlan,
 )
 
@@ -70,7 +70,7 @@ def plan_backbone(
             filters=filters,
             mosaic=mosaic,
             mosaic_thumbnail=Figure(names.thumbnail_file(mosaic.file), keys.thumbnail_key(mosaic.key), unit_path),
-            images=tuple(_layer_image_figures(name, layer.name, unit, settings, config, has_classifier,
+            images=tuple(_layer_image_figures(name, layer, unit, settings, has_classifier,
                                               index < config.photos_per_layer_page)
                          for index, unit in enumerate(analyses)),
         ))
@@ -101,21 +101,26 @@ def plan_backbone(
 
 
 def _layer_image_figures(
-    backbone: str, layer: str, unit: AnalysisUnit, settings: AnalysisSettings, config: AtlasConfig,
-    has_classifier: bool, on_layer_page: bool,
+    backbone: str, layer: NetworkLayer, unit: AnalysisUnit, settings: AnalysisSettings, has_classifier: bool,
+    on_layer_page: bool,
 ) -> LayerImageFigures:
-    image_id = unit.image.id
-    figure_unit = names.layer_image_unit(backbone, layer, image_id)
-    activations = Figure(names.activations_file(backbone, layer, image_id),
-                         keys.activations_key(unit.key, layer, settings.channels), figure_unit) if unit.keeps_activations else None
+    image_id, layer_name = unit.image.id, layer.name
+    figure_unit = names.layer_image_unit(backbone, layer_name, image_id)
+    activations = thumbnail = None
+    if unit.keeps_activations:
+        activations = Figure(names.activations_file(backbone, layer_name, image_id),
+                             keys.activations_key(unit.key, layer_name, settings.channels), figure_unit)
+        if layer.map_side >= ACTIVATION_THUMBNAIL_FROM:
+            thumbnail = Figure(names.thumbnail_file(activations.file),
+                               keys.thumbnail_key(activations.key, ACTIVATION_THUMBNAIL_SIDE), figure_unit)
     heatmaps = tuple(
         HeatmapFigure(method, METHODS[method].title, Figure(
-            names.heatmap_file(backbone, layer, method, image_id),
-            keys.heatmap_key(unit.key, layer, method), figure_unit,
+            names.heatmap_file(backbone, layer_name, method, image_id),
+            keys.heatmap_key(unit.key, layer_name, method), figure_unit,
         ))
         for method in settings.methods
     ) if has_classifier else ()
-    return LayerImageFigures(image_id, activations, heatmaps, on_layer_page)
+    return LayerImageFigures(image_id, activations, heatmaps, activations_thumbnail=thumbnail, on_layer_page=on_layer_page)
 
 
 def _confusion_figure(backbone: str, facts: NetworkFacts, analyses: tuple[AnalysisUnit, ...]) -> Figure | None:

@@ -27,6 +27,8 @@ FIGURES_CODE = "generator.pipeline.draw_figures"
 ARRAY_LIBRARIES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pillow")
 FIGURE_LIBRARIES = ("numpy", "pillow", "matplotlib")
 
+THUMBNAIL_SIDE = 320
+"""Longest side of a thumbnail at most (cards, tables, the filter mosaic on its layer page)."""
 PHOTO_SIDE = 512
 """Longest side of the photo stored once for every page (the lightbox shows it; thumbnails come from it)."""
 
@@ -54,9 +56,9 @@ def photo_key(image_sha256: str) -> str:
     return figure_key(image_sha256, kind="photo", side=PHOTO_SIDE)
 
 
-def thumbnail_key(figure: str) -> str:
+def thumbnail_key(figure: str, side: int = THUMBNAIL_SIDE) -> str:
     """A thumbnail is made from the figure's bytes: its key is the figure's key and how it is shrunk."""
-    return figure_key(figure, kind="thumbnail")
+    return figure_key(figure, kind="thumbnail", side=side)
 
 
 def architecture_keys(dot: str) -> tuple[str, str]:

@@ -50,6 +50,12 @@ class NetworkLayer:
     macs: int
     """Multiply-accumulates of one forward pass up to and including this layer (``compute.cost``)."""
 
+    @property
+    def map_side(self) -> int:
+        """The longer side of its output maps (``(?, 56, 56, 24)`` -> 56); 1 for a layer without maps."""
+        sizes = [int(size) for size in self.output_shape.strip("()").split(",")[1:-1] if size.strip().isdigit()]
+        return max(sizes, default=1)
+
 
 @dataclass(frozen=True)
 class NetworkFacts:

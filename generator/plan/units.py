@@ -25,6 +25,12 @@ ACTIVATION_CHANNELS = 64
 ACTIVATION_TILE = 64
 """Side of a channel's tile in an activation grid, in pixels: about the size a grid's tile is shown at (8 tiles
 across a 512 px lightbox). Larger maps are averaged down to it, smaller ones enlarged by a whole factor."""
+ACTIVATION_THUMBNAIL_SIDE = 200
+"""A layer page's row shows an activation grid at about 130 CSS px: its thumbnail at most this wide (a 1.5x
+screen's pixels), and the lightbox the grid itself."""
+ACTIVATION_THUMBNAIL_FROM = 28
+"""Maps at least this wide get that thumbnail: their grids weigh 68 to 115 KB, and a browser loads the rows of
+several photos below the fold at once; smaller maps' grids (8 to 22 KB, measured) are shown as they are."""
 ACTIVATION_LEVELS = 255
 """Steps a channel is shown in (viridis colours); the 256th palette entry is the gap between tiles."""
 
@@ -89,6 +95,8 @@ class LayerImageFigures:
     activations: Figure | None
     """None when not kept (see ``AnalysisUnit.keeps_activations``)."""
     heatmaps: tuple[HeatmapFigure, ...]
+    activations_thumbnail: Figure | None = None
+    """What pages show of a large activation grid (see ``ACTIVATION_THUMBNAIL_FROM``)."""
     on_layer_page: bool = True
     """Whether the layer page shows this photo (the atlas' first ``photos_per_layer_page``); every photo's page
     per backbone shows it through every layer."""

@@ -46,7 +46,10 @@ def test_a_layer_page_shows_its_first_photos_and_links_the_others_to_that_layer_
     layer = backbone.layers[1]
     page = render("layer.md.j2", layer.page, backbone=backbone, layer=layer, photos=photos)
     assert "### first\\.jpg" in page and "### second" not in page and "### third" not in page
-    assert page.count('class="atlas-heatmap"') == 2 and page.count("activations-") == 1  # one photo: two maps, one grid
+    assert page.count('class="atlas-heatmap"') == 2  # one photo: two maps
+    grid = names.relative_link(names.activations_file(backbone.name, "conv_b", "first"), layer.page)
+    thumbnail = names.relative_link(names.thumbnail_file(names.activations_file(backbone.name, "conv_b", "first")), layer.page)
+    assert page.count("activations-") == 2 and f"]({thumbnail})" in page and f"]({grid})" in page  # its grid's thumbnail, linked
     for other in ("second", "third"):
         target = names.relative_link(names.photo_backbone_page(other, backbone.name), layer.page)
         assert f"[{other}\\.jpg]({target}#{names.layer_anchor('conv_b')})" in page

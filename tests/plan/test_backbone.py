@@ -106,3 +106,29 @@ def test_the_recipe_is_resolved_once_per_layer_from_the_backbones_own_spec(tiny_
 def test_a_class_index_outside_the_classes_is_named(tiny_classifier, tmp_path):
     with pytest.raises(AtlasError, match=r"class_index: 10 is outside tiny's 10 classes"):
         _plan(_backbone(tiny_classifier), _images(tmp_path), class_index=10)
+
+
+def test_only_grids_of_large_maps_get_a_thumbnail_for_the_layer_pages_rows(tiny_classifier, tmp_path, monkeypatch):
+    import generator.plan.backbone as planning
+
+    backbone, images = _backbone(tiny_classifier), _images(tmp_path)
+    sides = {layer.map_side for layer in facts_of(backbone, AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"],
+                                                                        layers=["conv_a", "conv_b"])).layers}
+    assert sides == {32}
+    for threshold, expected in ((32, True), (33, False)):  # from that side on, and not below it
+        monkeypatch.setattr(planning, "ACTIVATION_THUMBNAIL_FROM", threshold)
+        plan = _plan(backbone, images)
+        for image in (image for layer in plan.layers for image in layer.images):
+            assert (image.activations_thumbnail is not None) == expected
+            if expected:
+                assert image.activations_thumbnail.file == image.activations.file.replace(".png", ".thumb.webp")
+                assert image.activations_thumbnail.key not in (image.activations.key, _plan(backbone, images).layers[0].mosaic_thumbnail.key)
+
+
+def test_a_layers_map_side_is_read_from_its_output_shape():
+    from generator.plan.network import NetworkLayer
+
+    def side(shape: str) -> int:
+        return NetworkLayer("x", "Conv2D", shape, 8, None, 0).map_side
+
+    assert (side("(?, 56, 56, 24)"), side("(?, 7, 9, 1280)"), side("(?, 1000)")) == (56, 9, 1)
