@@ -56,6 +56,7 @@ KINDS = {  # figure kind -> file pattern, relative to the generated folder
     "filter mosaic": r"/filters\.(png|webp)$",
     "mosaic thumbnail": r"/filters\.thumb\.webp$",
     "activation grid": r"/activations-[^/]+\.png$",
+    "grid thumbnail": r"/activations-[^/]+\.thumb\.webp$",
     "heatmap map": r"/(gradcam|gradcam-plus-plus|layercam|hirescam)-[^/]+\.png$",
     "architecture": r"/architecture\.(svg|png)$",
     "page (Markdown)": r"\.md$",
@@ -215,8 +216,8 @@ def by_side(layer_pages: list[Path]) -> dict[int, dict[str, float]]:
     for page in layer_pages:
         side = max(int(value) for value in re.search(r"output \\?\(\?, (\d+), (\d+),", page.read_text()).groups())
         for path in page.parent.iterdir():
-            kind = ("activation grid" if path.name.startswith("activations-") else
-                    "heatmap map" if re.search(KINDS["heatmap map"], "/" + path.name) else None)
+            kind = next((kind for kind in ("activation grid", "grid thumbnail", "heatmap map")
+                         if re.search(KINDS[kind], "/" + path.name)), None)
             if kind:
                 sizes[side][kind].append(path.stat().st_size)
     return {side: {kind: round(sum(values) / len(values)) for kind, values in kinds.items()}
@@ -275,6 +276,8 @@ def project(report: dict, backbones: dict[str, dict]) -> dict:
     layers = [side for backbone in sides.values() for side in backbone]
     cache = report["cache"]
     out = {"backbones": len(sides), "layers": len(layers), "layers_per_backbone": {name: len(s) for name, s in sides.items()}}
+    from generator.plan.units import ACTIVATION_THUMBNAIL_FROM as thumbnail_from
+
     row_bytes = report["html"]["photo_backbone_row_bytes"]
     out["largest_photo_backbone_page_bytes"] = max(len(backbone) for backbone in sides.values()) * row_bytes
     for photos in (37, 74):
@@ -282,6 +285,7 @@ def project(report: dict, backbones: dict[str, dict]) -> dict:
         parts = {
             "filter mosaics and thumbnails": len(layers) * (kinds["filter mosaic"]["mean_bytes"] + kinds["mosaic thumbnail"]["mean_bytes"]),
             "activation grids": sum(shown * at(side, "activation grid") for side in layers),
+            "grid thumbnails": sum(shown * at(side, "grid thumbnail") for side in layers if side >= thumbnail_from),
             "heatmap maps": sum(photos * 4 * at(side, "heatmap map") for side in layers),
             "layer pages (HTML)": len(layers) * report["html"]["layer_page_mean_bytes"],
             "photo-through-backbone pages (HTML)": len(layers) * photos * row_bytes,
@@ -340,7 +344,9 @@ def print_report(report: dict) -> None:
           f"per layer and photo: {cache['analysis_per_layer_photo_with_activations'] / 1024:.1f} KB with activations, "
           f"{cache['analysis_per_layer_photo_heatmaps_only'] / 1024:.1f} KB heatmaps only), figures {cache['figures'] / mib:.0f} MiB")
     print("bytes by layer side: " + ", ".join(
-        f"{side} px: grid {row.get('activation grid', 0) / 1024:.0f} KB, map {row.get('heatmap map', 0) / 1024:.1f} KB"
+        f"{side} px: grid {row.get('activation grid', 0) / 1024:.0f} KB"
+        + (f" (thumbnail {row['grid thumbnail'] / 1024:.1f} KB)" if "grid thumbnail" in row else "")
+        + f", map {row.get('heatmap map', 0) / 1024:.1f} KB"
         for side, row in report["by_side"].items()))
     print("compute seconds per layer at {} steps: ".format(report["steps"]) + ", ".join(
         f"{name} {value:.1f} s" for name, value in report["compute_seconds_per_layer"].items()))
