@@ -16,8 +16,8 @@ from generator.images import SourceImage
 from generator.plan import keys, names
 from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.plan.units import (
-    ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, AnalysisSettings, AnalysisUnit, BackbonePlan, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan,
-    PhotoPlan,
+    ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, AnalysisSettings, AnalysisUnit, BackbonePlan, Figure,
+    FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan, PhotoPlan,
 )
 
 

@@ -39,9 +39,10 @@ def filters_key(backbone: str, weights: str, layer: str, indices: tuple[int, ...
 
 
 def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings", activations: bool) -> str:
+    """``activations``: whether the analysis keeps the activations its grids show (``AnalysisUnit``)."""
     return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, layers=list(settings.layers),
-                    activations=activations,
-                    channels=settings.channels, tile=settings.tile, levels=settings.levels, class_index=settings.class_index, cam=list(settings.methods),
+                    activations=activations, channels=settings.channels, tile=settings.tile, levels=settings.levels,
+                    class_index=settings.class_index, cam=list(settings.methods),
                     batch=settings.batch, mode=settings.mode, code=code_hash(ANALYSIS_CODE),
                     libraries=library_versions(*ARRAY_LIBRARIES))
 
