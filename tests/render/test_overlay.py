@@ -76,3 +76,54 @@ def test_the_map_is_resized_bilinearly_between_pixel_centres():
 def test_a_photo_with_four_channels_is_refused():
     with pytest.raises(ValueError, match=r"expected a uint8 RGB photo shaped \(H, W, 3\), got uint8 \(4, 4, 4\)"):
         overlay(np.zeros((4, 4, 4), np.uint8), np.zeros((2, 2)))
+
+
+def test_a_heatmap_map_is_enlarged_by_a_whole_factor_to_at_least_56_px_and_kept_at_its_own_size_above():
+    from generator.render.overlay import map_indices
+
+    assert map_indices(np.zeros((7, 7), np.float32)).shape == (56, 56)  # by 8
+    assert map_indices(np.zeros((14, 28), np.float32)).shape == (56, 112)  # by 4: the shorter side reaches 56
+    assert map_indices(np.zeros((10, 10), np.float32)).shape == (60, 60)  # by 6, never a fraction
+    assert map_indices(np.zeros((112, 112), np.float32)).shape == (112, 112)
+
+
+def test_a_heatmap_maps_values_keep_their_place_and_become_64_steps_of_jet():
+    import io
+
+    from PIL import Image
+
+    from generator.render.overlay import MAP_LEVELS, map_indices, map_png
+
+    heatmap = np.zeros((7, 7), np.float32)
+    heatmap[0, 6] = 1.0  # the top-right cell hot
+    heatmap[6, 0] = np.nan  # counts as 0
+    indices = map_indices(heatmap)
+    assert MAP_LEVELS == 64 and indices.max() == 63 and indices.min() == 0
+    assert indices[3, 52] == 63  # the centre of the hot cell's 8 x 8 block, top right
+    assert indices[52, 3] == 0 and indices[28, 28] == 0  # far from it: cold
+    assert (indices[:, :40] == 0).all()  # a bilinear enlargement spreads a cell into its neighbour's half only
+    with Image.open(io.BytesIO(map_png(heatmap))) as stored:
+        assert stored.mode == "P" and stored.size == (56, 56)
+        np.testing.assert_array_equal(np.asarray(stored), indices)
+        palette = np.asarray(stored.getpalette()[: 3 * MAP_LEVELS], np.uint8).reshape(-1, 3)
+    np.testing.assert_array_equal(palette, lookup_table("jet", MAP_LEVELS))
+
+
+def test_a_map_enlarged_then_coloured_by_the_browser_is_the_overlay_to_within_a_level_and_a_half():
+    """What the page composes (the stored map's colours enlarged bilinearly, blended at 0.4) against the overlay
+    the atlas drew before (the values enlarged, then coloured), on a smooth map of 7 x 7 cells."""
+    from PIL import Image
+
+    from generator.render.overlay import MAP_LEVELS, map_indices, overlay
+
+    y, x = np.mgrid[0:7, 0:7]
+    heatmap = np.exp(-((y - 2.0) ** 2 + (x - 4.0) ** 2) / 6.0).astype(np.float32)
+    photo = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    colours = lookup_table("jet", MAP_LEVELS)[map_indices(heatmap)]
+    enlarged = np.asarray(Image.fromarray(colours).resize((224, 224), Image.Resampling.BILINEAR), np.float32)
+    composed = 0.6 * photo + 0.4 * enlarged
+    assert np.abs(composed - overlay(photo, heatmap, 0.4)).mean() < 1.5  # measured 0.68; nearest-neighbour enlargement 7.2
+    # Colouring the 7 x 7 cells first (no enlargement in value space) is what the minimum side prevents:
+    raw = lookup_table("jet", MAP_LEVELS)[np.round(heatmap * (MAP_LEVELS - 1)).astype(np.uint8)]
+    coarse = 0.6 * photo + 0.4 * np.asarray(Image.fromarray(raw).resize((224, 224), Image.Resampling.BILINEAR), np.float32)
+    assert np.abs(coarse - overlay(photo, heatmap, 0.4)).mean() > np.abs(composed - overlay(photo, heatmap, 0.4)).mean()
