@@ -29,7 +29,8 @@ cam: [gradcam]
 build_site: false
 """
 UNITS = {"filters": 2, "analysis": 1}
-FIGURES = {"photo": 2, "filters": 2 * 2, "per image": 2 * 2, "architecture": 2}
+FIGURES = {"photo": 2, "filters": 2 * 2, "per image": 2 * 3, "architecture": 2}
+"""Per image, each of the two layers (32 px maps) has a heatmap map, an activation grid and the grid's thumbnail."""
 ALL_FIGURES = sum(FIGURES.values())
 
 

@@ -213,7 +213,8 @@ def test_only_redoes_the_matching_units(reference, tmp_path):
     summary = _summary(_build(config, tmp_path / "docs", cache, "--only", "my_tiny_net/conv_b"))
     images = len([name for name in tree if name.startswith("photos/") and name.endswith(".jpg")])
     assert summary["computed"] == 1  # the filters of that one layer
-    assert summary["drawn"] == 2 + images * 3  # its mosaic and thumbnail; per image, activations and two heatmaps
+    assert summary["drawn"] == 2 + images * 4  # its mosaic and thumbnail; per image, its grid, the grid's thumbnail
+    # (32 px maps) and two heatmap maps
     assert summary["written"] == 0 and _tree(tmp_path / "docs") == tree  # the same seed gives the same bytes
     forced = _summary(_build(config, tmp_path / "docs", cache, "--force"))
     assert forced["reused"] == 0 and forced["written"] == 0
