@@ -31,9 +31,10 @@ def shown_levels(activation: np.ndarray, channels: int, max_side: int, levels: i
     range and rounded to ``levels`` steps (0 at its minimum, ``levels - 1`` at its maximum). The array tier stores
     this and nothing else: 1/4 of float32's bytes at full size, 1/16 for a map averaged down by two.
     """
-    values = np.asarray(activation, dtype=np.float32)[..., :channels]
+    values = np.asarray(activation, dtype=np.float32)
     if values.ndim != 3:
         raise ValueError(f"expected one image's activations shaped (h, w, channels), got {values.shape}")
+    values = values[..., :channels]
     factor = max(1, -(-max(values.shape[:2]) // max_side))
     if factor > 1:
         values = _block_mean(values, factor)

@@ -85,6 +85,15 @@ def test_shown_levels_scale_each_channel_from_its_own_minimum_and_a_flat_channel
 
 
 def test_shown_levels_average_a_large_map_down_in_whole_blocks_and_a_partial_edge_block_over_its_own_units():
+    # A tall map, padded to 8 x 4 for blocks of 2 x 2 (the last column of blocks holds one column of units).
+    tall = shown_levels(np.arange(21, dtype=np.float32).reshape(7, 3, 1), channels=1, max_side=4, levels=256)
+    # unit (r, c) holds 3r + c: e.g. the block of rows 0-1, column 2 holds 2 and 5; the last block holds 20 alone
+    tall_means = np.array([[2, 3.5], [8, 9.5], [14, 15.5], [18.5, 20]])
+    np.testing.assert_array_equal(tall[0], np.round((tall_means - 2) / (20 - 2) * 255).astype(np.uint8))
+    # Many channels do not count as a side: 4 x 4 maps of 100 channels are not averaged down.
+    assert shown_levels(np.zeros((4, 4, 100), np.float32), channels=100, max_side=64, levels=255).shape == (100, 4, 4)
+    with pytest.raises(ValueError, match=r"shaped \(h, w, channels\), got \(4, 4\)"):
+        shown_levels(np.zeros((4, 4), np.float32), channels=1, max_side=64, levels=255)
     # 6 x 5 map, at most 3 px a side: blocks of 2 x 2; the last column's blocks hold one column of units only.
     values = np.arange(30, dtype=np.float32).reshape(6, 5)
     activation = np.stack([values, -values], axis=-1)

@@ -130,6 +130,13 @@ def test_activation_tiles_are_enlarged_by_a_whole_factor_of_the_longer_side_and_
     assert channel_tiles(np.zeros((2, 2, 100), np.float32)).shape[0] == 64  # the first 64 channels by default
 
 
+def test_activation_levels_must_be_uint8_shaped_channels_first():
+    with pytest.raises(ValueError, match=r"expected uint8 levels shaped \(channels, h, w\), got float32"):
+        enlarged(np.zeros((2, 4, 4), np.float32))
+    with pytest.raises(ValueError, match=r"got uint8 \(4, 4\)"):
+        enlarged(np.zeros((4, 4), np.uint8))
+
+
 def test_an_activation_grid_shows_the_channels_and_columns_it_is_asked_for():
     activation = np.random.default_rng(0).uniform(0, 1, (4, 4, 80)).astype(np.float32)
     assert activation_grid(levels_of(activation)).shape == (8 * 64 + 9 * 2, 8 * 64 + 9 * 2, 3)  # 64 channels, 8 a row

@@ -84,7 +84,25 @@ def test_a_heatmap_map_is_enlarged_by_a_whole_factor_to_at_least_56_px_and_kept_
     assert map_indices(np.zeros((7, 7), np.float32)).shape == (56, 56)  # by 8
     assert map_indices(np.zeros((14, 28), np.float32)).shape == (56, 112)  # by 4: the shorter side reaches 56
     assert map_indices(np.zeros((10, 10), np.float32)).shape == (60, 60)  # by 6, never a fraction
+    assert map_indices(np.zeros((28, 28), np.float32)).shape == (56, 56)  # by 2, the smallest factor there is
     assert map_indices(np.zeros((112, 112), np.float32)).shape == (112, 112)
+    with pytest.raises(ValueError, match=r"expected a map shaped \(h, w\), got \(2, 7, 7\)"):
+        map_indices(np.zeros((2, 7, 7), np.float32))
+
+
+def test_a_heatmap_map_clips_values_outside_0_to_1_and_takes_the_palette_size_it_is_given():
+    import io
+
+    from PIL import Image
+
+    from generator.render.overlay import map_indices, map_png
+
+    heatmap = np.array([[-0.5, 0.0], [1.0, 1.5]], np.float32)
+    assert map_indices(heatmap, min_side=2).tolist() == [[0, 0], [63, 63]]
+    with Image.open(io.BytesIO(map_png(heatmap, min_side=2, levels=32))) as stored:
+        assert np.asarray(stored).tolist() == [[0, 0], [31, 31]]
+        assert len(stored.getpalette()) // 3 >= 32
+        assert stored.getpalette()[3 * 31 : 3 * 32] == lookup_table("jet", 32)[31].tolist()
 
 
 def test_a_heatmap_maps_values_keep_their_place_and_become_64_steps_of_jet():
