@@ -106,8 +106,8 @@ class BackboneSpec(BaseModel):
 
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "quick": {"layers": 3, "filters": 64, "size": 64, "steps": 24},
-    "publish": {"layers": "all", "filters": 64, "size": 128, "steps": 256},
+    "quick": {"layers": 3, "filters": 64, "size": 64, "steps": 24, "faithfulness_steps": 8},
+    "publish": {"layers": "all", "filters": 64, "size": 128, "steps": 256, "faithfulness_steps": 16},
 }
 """Presets for settings the config and flags leave unset: ``quick`` builds on 2 CPU cores in minutes,
 ``publish`` (every layer, larger images, more steps) is meant for GPU runners."""
@@ -121,7 +121,7 @@ class AtlasConfig(BaseModel):
     title: str = "Keras Atlas"
     """Site title."""
     profile: Literal["quick", "publish"] | None = None
-    """Preset for layers, filters, size and steps; explicit settings win."""
+    """Preset for layers, filters, size, steps and faithfulness steps; explicit settings win."""
     backbones: list[BackboneSpec] = Field(min_length=1)
     """Networks to draw; each entry is a name or a mapping with options."""
     images: list[str] = Field(default_factory=lambda: ["data/pets-sample"], min_length=1)
@@ -153,6 +153,9 @@ class AtlasConfig(BaseModel):
     photos_per_layer_page: int = Field(default=8, ge=1)
     """Photos shown on each layer page, with their activation grids (the atlas' first ones); every photo's heatmaps
     through every layer are on its own page per backbone. Bounds a layer page's length and the atlas' bytes."""
+    faithfulness_steps: int = Field(default=16, ge=0, le=128)
+    """Steps of the deletion and insertion curves that score every heatmap (0: no scores, no sanity check); each
+    photo then costs ``2 + 2 x maps x (steps - 1)`` passes through the network, a map per layer and method."""
     heatmap_alpha: float = Field(default=0.4, ge=0, le=1)
     """Weight of the heatmap colour when laid over the photo."""
     seed: int = Field(default=0, ge=0)

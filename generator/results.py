@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from generator.classes import Prediction
 from generator.plan.units import LayerFacts
+from generator.scoring import BestHeatmap, MethodScore
 from generator.weights import Provenance
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class LayerResult(LayerFacts):
     mosaic_thumbnail: str
     """WebP thumbnail of the mosaic, shown on cards and linking to the full PNG."""
     figures: list[LayerFigure]
+    scores: list[MethodScore] = field(default_factory=list)
+    """Per CAM method, how faithful its maps are (means over the photos); empty when heatmaps are not scored."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,12 @@ class BackboneResult:
     """Width multiplier, for MobileNet-family backbones."""
     heatmap_alpha: float = 0.4
     """Opacity of a heatmap's colours over its photo."""
+    best_heatmap: BestHeatmap | None = None
+    """Its best layer and method by ``scoring.RULE``; None when heatmaps are not scored."""
+    scores_chart: str | None = None
+    """SVG of the heatmaps' scores through the depth (see ``render.faithfulness_chart``)."""
+    scored_photos: int = 0
+    scoring_steps: int = 0
 
 
 @dataclass(frozen=True)

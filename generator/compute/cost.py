@@ -38,3 +38,9 @@ def analysis_cost(macs: int) -> float:
     """Predictions, activations and CAMs of one image: one forward and one backward pass, from the MACs of the
     whole network's forward pass."""
     return 3.0 * macs
+
+
+def scores_cost(macs: int, maps: int, steps: int) -> float:
+    """The scores of one image's ``maps`` heatmaps: ``2 + 2 x maps x (steps - 1)`` forward passes (see
+    ``compute.faithfulness``) and the sanity check's forward and backward pass through the re-drawn network."""
+    return macs * (2.0 + 2.0 * maps * max(steps - 1, 0)) + 3.0 * macs

@@ -53,12 +53,14 @@ def explain(
     methods: tuple[str, ...] = ("gradcam",),
     *,
     compiled: bool = True,
+    class_indices: np.ndarray | None = None,
 ) -> Explanation:
     """Class-activation maps of every layer in ``layer_names`` for a preprocessed batch, with the classes explained.
 
     ``heatmaps`` is keyed by layer for Grad-CAM (the first method) and ``cams[method][layer]`` holds every method.
     ``compiled=False`` runs the pass eagerly: faster for a single batch, which then pays no tracing. Layers inside
-    a nested model are reached too (see ``flatten.reachable``); results keep the names given.
+    a nested model are reached too (see ``flatten.reachable``); results keep the names given. ``class_indices``
+    names a class per image (the sanity check explains a re-drawn network's maps for the trained one's classes).
     """
     unknown = [method for method in methods if method not in CAM_METHODS]
     if unknown:
@@ -66,8 +68,17 @@ def explain(
     import tensorflow as tf
 
     flat, names = reachable(model, list(layer_names))
-    forward_backward = _forward_backward(flat, tuple(names), class_index, compiled)
-    activations, gradients, scores, explained = forward_backward(tf.convert_to_tensor(np.asarray(images, dtype=np.float32)))
+    images = np.asarray(images, dtype=np.float32)
+    forward_backward, classes = _forward_backward(flat, tuple(names), compiled)
+    if class_index is not None and not 0 <= class_index < classes:
+        raise ValueError(f"class_index {class_index} is outside the model's {classes} classes")
+    chosen = np.full(len(images), -1 if class_index is None else class_index, np.int32)
+    if class_indices is not None:
+        chosen = np.asarray(class_indices, dtype=np.int32).reshape(len(images))
+        outside = np.flatnonzero((chosen < 0) | (chosen >= classes))
+        if outside.size:
+            raise ValueError(f"class_indices[{outside[0]}] = {chosen[outside[0]]} is outside the model's {classes} classes")
+    activations, gradients, scores, explained = forward_backward(tf.convert_to_tensor(images), tf.convert_to_tensor(chosen))
     softmax = tf.nn.softmax(scores, axis=-1)
     probabilities = tf.gather(softmax, explained, axis=1, batch_dims=1)
     # A mixed-precision model hands back bfloat16 tensors: the methods combine them in float32 (Grad-CAM++ cubes
@@ -91,34 +102,31 @@ def gradcam(model, images: np.ndarray, layer_names: list[str], class_index: int 
 
 
 _PASSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-"""Per model, per (layers, class_index, compiled): the forward-and-backward pass, built once, reused per batch."""
+"""Per model, per (layers, compiled): the forward-and-backward pass, built once, reused per batch."""
 
 
-def _forward_backward(model, layer_names: tuple[str, ...], class_index: int | None, compiled: bool):
-    """(activations, gradients, scores, explained class) of a batch, from one forward and one backward pass."""
+def _forward_backward(model, layer_names: tuple[str, ...], compiled: bool):
+    """(activations, gradients, scores, explained class) of a batch and the classes to explain (-1: the top-1),
+    from one forward and one backward pass; and the number of classes."""
     import keras
     import tensorflow as tf
 
     per_model = _PASSES.setdefault(model, {})
-    if (layer_names, class_index, compiled) in per_model:
-        return per_model[layer_names, class_index, compiled]
+    if (layer_names, compiled) in per_model:
+        return per_model[layer_names, compiled]
     probe = keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names] + [logits_output(model)])
     classes = probe.outputs[-1].shape[-1]
-    if class_index is not None and not 0 <= class_index < classes:
-        raise ValueError(f"class_index {class_index} is outside the model's {classes} classes")
 
-    def forward_backward(batch):
+    def forward_backward(batch, chosen):
         with tf.GradientTape() as tape:
             *activations, scores = run_model(probe, batch, training=False)
-            if class_index is None:
-                explained = _top1(tf.nn.softmax(scores, axis=-1))
-            else:
-                explained = tf.fill([tf.shape(scores)[0]], tf.constant(class_index, tf.int32))
+            explained = tf.where(chosen >= 0, chosen, _top1(tf.nn.softmax(scores, axis=-1)))
             target = tf.reduce_sum(tf.gather(scores, explained, axis=1, batch_dims=1))
         return activations, tape.gradient(target, activations), scores, explained
 
-    per_model[layer_names, class_index, compiled] = tf.function(forward_backward, reduce_retracing=True) if compiled else forward_backward
-    return per_model[layer_names, class_index, compiled]
+    per_model[layer_names, compiled] = (
+        tf.function(forward_backward, reduce_retracing=True) if compiled else forward_backward, classes)
+    return per_model[layer_names, compiled]
 
 
 def _top1(probabilities):

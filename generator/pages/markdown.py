@@ -40,3 +40,8 @@ def count(value: int) -> str:
 
 def percent(probability: float | None) -> str:
     return "" if probability is None else f"{probability * 100:.1f} %"
+
+
+def score(value: float) -> str:
+    """An area or a correlation as pages print it: two decimals (0.4216 -> '0.42'), a minus sign for negatives."""
+    return f"{value:.2f}".replace("-", "\u2212")

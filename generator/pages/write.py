@@ -8,10 +8,11 @@ from functools import lru_cache
 import jinja2
 
 from generator.breeds import breed_class, breed_table
-from generator.pages.markdown import attr, count, md, percent
+from generator.pages.markdown import attr, count, md, percent, score
 from generator.paths import GENERATED_SUBDIR, TEMPLATES_DIR
 from generator.plan import names
 from generator.results import AtlasResult, BackboneResult
+from generator.scoring import FLAG_AT, RULE
 
 
 @jinja2.pass_context
@@ -30,8 +31,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,  # Markdown, not HTML: every user-supplied string goes through |md or |attr instead
     )
-    env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link)
-    env.globals.update(photo_backbone_page=names.photo_backbone_page, layer_anchor=names.layer_anchor)
+    env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link, score=score)
+    env.globals.update(photo_backbone_page=names.photo_backbone_page, layer_anchor=names.layer_anchor,
+                       best_rule=RULE, flag_at=FLAG_AT)
     env.globals["pages"] = {"compare": names.COMPARE_PAGE, "width_sweep": names.WIDTH_SWEEP_PAGE, "report": names.REPORT_PAGE,
                             "breeds": names.BREEDS_PAGE}
     return env

@@ -53,6 +53,28 @@ class ImageAnalysis:
         return cls(activations, arrays["probabilities"], int(arrays["class_index"]), float(arrays["class_probability"]), cams)
 
 
+@dataclass(frozen=True)
+class PhotoScores:
+    """How faithful each heatmap of one image is, and how it fares when the weights are re-drawn."""
+
+    deletion: np.ndarray
+    """(methods, layers, steps + 1): the explained class's probability as the map's pixels are deleted."""
+    insertion: np.ndarray
+    """(methods, layers, steps + 1): ... as they are revealed on the blurred photo."""
+    chance_deletion: np.ndarray
+    """(sides, steps + 1): the same for a random map per side of the layers' maps (``ScoreSettings.chance_sides``)."""
+    chance_insertion: np.ndarray
+    sanity: np.ndarray
+    """(methods, layers): rank correlation of each map with the map of the network with re-drawn weights."""
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {f"scores/{name}": getattr(self, name) for name in PhotoScores.__dataclass_fields__}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "PhotoScores":
+        return cls(**{name: arrays[f"scores/{name}"] for name in PhotoScores.__dataclass_fields__})
+
+
 @dataclass
 class BackboneArrays:
     """What the draw stage needs of one backbone besides its plan."""
@@ -61,3 +83,5 @@ class BackboneArrays:
     """By image id."""
     filters: dict[str, np.ndarray] = field(default_factory=dict)
     """uint8 filter images (filters, size, size, 3) by layer, for the layers whose mosaic is to be drawn."""
+    scores: dict[str, PhotoScores] = field(default_factory=dict)
+    """By image id, when the plan scores heatmaps."""

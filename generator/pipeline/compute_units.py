@@ -1,7 +1,9 @@
 """The compute stage: the planned units missing from the array tier, computed and stored; the rest read.
 
-Two kinds of unit (see ``plan.units``), each in its own module whose import closure is its code hash: the
-filter images of a layer (``filters_unit``) and the analysis of an image (``analysis_unit``). This module only
+Three kinds of unit (see ``plan.units``), each in its own module whose import closure is its code hash: the
+filter images of a layer (``filters_unit``), the analysis of an image (``analysis_unit``) and the scores of its
+heatmaps (``scores_unit``), which read that analysis (a shard reads or computes the analyses of the photos it
+scores: the same bytes as the shard that owns them). This module only
 decides which units run, never what a value is. Filter images are only needed to draw a mosaic, so a layer
 whose mosaic is already in the figure tier is not read or computed at all (its entry is still marked as in use,
 for ``keras-atlas cache --prune``).
@@ -16,6 +18,7 @@ from generator.cache import Cache
 from generator.pipeline.analysis_unit import analyse_images
 from generator.pipeline.arrays import BackboneArrays
 from generator.pipeline.filters_unit import filter_images
+from generator.pipeline.scores_unit import score_images
 from generator.plan import BackbonePlan
 
 
@@ -34,9 +37,12 @@ def compute_backbone(
     ``network()`` gives the loaded backbone, and is called only if a unit must be computed. With ``drawing``
     (not in a shard), filter images are computed only for mosaics that will be drawn.
     """
-    analyses = analyse_images(plan, network, [unit for unit in plan.analyses if mine(unit.path)], cache, redo,
-                              on_batch=lambda: advance("photos"))
-    arrays = BackboneArrays(analyses)
+    scored = {unit.analysis for unit in plan.scores if mine(unit.path)}
+    analyses = analyse_images(plan, network, [unit for unit in plan.analyses if mine(unit.path) or unit.path in scored],
+                              cache, redo, on_batch=lambda: advance("photos"))
+    scores = score_images(plan, network, [unit for unit in plan.scores if mine(unit.path)], analyses, cache, redo,
+                          on_photo=lambda: advance("heatmap scores"))
+    arrays = BackboneArrays(analyses, scores=scores)
     for layer in plan.layers:
         unit = layer.filters
         if not mine(unit.path):

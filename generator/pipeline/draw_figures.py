@@ -30,10 +30,12 @@ from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
 from generator.render.confusion import confusion_svg
 from generator.render.contrast import stretch
+from generator.render.faithfulness_chart import scores_svg
 from generator.render.encode import jpeg_bytes, png_bytes, webp_bytes, webp_thumbnail
 from generator.render.mosaic import tile
 from generator.render.overlay import map_png
 from generator.results import BackboneResult, HeatmapResult, LayerFigure, LayerResult, PhotoResult
+from generator.scoring import LayerScores, best_heatmap, layer_scores
 from generator.writer import Writer
 
 
@@ -87,6 +89,8 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         svg, png = _architecture(draw, plan.architecture, plan.architecture_dot or "")
     predictions, breed_ranks = {}, {}
     images = {unit.image.id: unit.image for unit in plan.analyses}
+    scores = _scores(plan, arrays)
+    best = best_heatmap(scores)
     if plan.class_names is not None:  # top_k fits: checked by the config (registry) and preflight (model files)
         predictions = {image_id: decode(analysis.probabilities[None], plan.class_names, plan.top_k)[0]
                        for image_id, analysis in arrays.analyses.items()}
@@ -106,12 +110,46 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         predictions=predictions,
         breed_ranks=breed_ranks,
         confusion_chart=_confusions(draw, plan, predictions, breed_ranks, images),
-        layers=[_layer(draw, plan, layer, arrays) for layer in plan.layers],
+        layers=[_layer(draw, plan, layer, arrays, scores[depth].methods if scores else [])
+                for depth, layer in enumerate(plan.layers)],
         settings=plan.page_settings,
         application=plan.application,
         alpha=plan.alpha,
         heatmap_alpha=plan.heatmap_alpha,
+        best_heatmap=best,
+        scores_chart=_scores_chart(draw, plan, scores, best),
+        scored_photos=len(arrays.scores),
+        scoring_steps=plan.scoring.steps if plan.scoring else 0,
     )
+
+
+def _scores(plan: BackbonePlan, arrays: BackboneArrays) -> list[LayerScores]:
+    """Per layer and method, its heatmaps' scores over the photos; empty when the plan does not score them."""
+    if plan.scoring is None or not arrays.scores:
+        return []
+    methods = list(plan.analysis.methods)
+    return layer_scores(
+        [arrays.scores[unit.image.id] for unit in plan.scores], [layer.name for layer in plan.layers],
+        list(plan.scoring.layer_sides), methods, list(plan.scoring.method_titles),
+        [names.method_slug(method) for method in methods], plan.scoring.chance_sides,
+    )
+
+
+def _scores_chart(draw: Draw, plan: BackbonePlan, scores: list[LayerScores], best) -> str | None:
+    if plan.faithfulness_chart is None or not scores:
+        return None
+    rows = range(len(scores[0].methods))
+    best_at = None
+    if best is not None:
+        depth = [layer.layer for layer in scores].index(best.layer)
+        best_at = ([method.method for method in scores[depth].methods].index(best.score.method), depth)
+    return draw.figure(plan.faithfulness_chart, partial(
+        scores_svg, [layer.layer for layer in scores], [method.title for method in scores[0].methods],
+        [[layer.methods[row].insertion for layer in scores] for row in rows],
+        [[layer.methods[row].deletion for layer in scores] for row in rows],
+        [layer.methods[0].chance_insertion for layer in scores], [layer.methods[0].chance_deletion for layer in scores],
+        [[layer.methods[row].flagged for layer in scores] for row in rows], best_at, f"{plan.title}: how faithful its heatmaps are, layer by layer ({len(plan.scores)} photos)",
+    ))
 
 
 def _confusions(draw: Draw, plan: BackbonePlan, predictions, ranks, images: dict[str, SourceImage]) -> str | None:
@@ -135,7 +173,7 @@ def _architecture(draw: Draw, figures: tuple[Figure, Figure], dot: str) -> tuple
     return svg, draw.figure(png_figure, encode_png)
 
 
-def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays) -> LayerResult:
+def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays, scores) -> LayerResult:
     """The filter mosaic of one layer, and per image its heatmap maps and (where kept) its activation grid."""
 
     def encode_mosaic() -> bytes:
@@ -172,4 +210,5 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
         mosaic=mosaic,
         mosaic_thumbnail=draw.thumbnail(layer.mosaic_thumbnail, mosaic),
         figures=figures,
+        scores=scores,
     )

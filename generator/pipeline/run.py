@@ -204,9 +204,10 @@ def _blamed_on(facts: NetworkFacts | BackbonePlan) -> Iterator[None]:
 
 
 def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, layers: int, images: int) -> Callable[[str], None]:
-    """A progress bar over the backbone's steps: the photos batch by batch, then the filters layer by layer."""
+    """A progress bar over the backbone's steps: the photos batch by batch, their heatmaps' scores photo by photo,
+    then the filters layer by layer."""
     batches = -(-images // plan.analysis.batch)
-    task = reporter.task(f"{tag} {plan.title}", 1 + layers + batches)
+    task = reporter.task(f"{tag} {plan.title}", 1 + layers + batches + (images if plan.scores else 0))
     task(f"{tag} {plan.title}: photos")
     return lambda step: task(f"{tag} {plan.title}: {step}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from generator.breeds import scored_class
 from generator.compute.cams import METHODS
-from generator.compute.cost import analysis_cost, filters_cost
+from generator.compute.cost import analysis_cost, filters_cost, scores_cost
 from generator.compute.filters import Recipe
 from generator.compute.recipes import recipe_for
 from generator.config import AtlasConfig, BackboneSpec
@@ -17,7 +17,7 @@ from generator.plan import keys, names
 from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.plan.units import (
     ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, AnalysisSettings, AnalysisUnit, BackbonePlan, Figure,
-    FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan, PhotoPlan,
+    FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan, PhotoPlan, ScoreSettings, ScoresUnit,
 )
 
 
@@ -75,7 +75,11 @@ def plan_backbone(
                          for index, unit in enumerate(analyses)),
         ))
     page_recipe = recipe_of(facts, spec, config)
+    scoring, scores, chart = _scores(name, facts, analyses, settings, config) if has_classifier else (None, (), None)
     return BackbonePlan(
+        scoring=scoring,
+        scores=scores,
+        faithfulness_chart=chart,
         confusion=_confusion_figure(name, facts, analyses),
         name=name,
         title=facts.title,
@@ -121,6 +125,26 @@ def _layer_image_figures(
         for method in settings.methods
     ) if has_classifier else ()
     return LayerImageFigures(image_id, activations, heatmaps, activations_thumbnail=thumbnail, on_layer_page=on_layer_page)
+
+
+def _scores(
+    backbone: str, facts: NetworkFacts, analyses: tuple[AnalysisUnit, ...], settings: AnalysisSettings,
+    config: AtlasConfig,
+) -> tuple[ScoreSettings | None, tuple[ScoresUnit, ...], Figure | None]:
+    """A scores unit per image (its heatmaps' faithfulness and sanity), and the chart of them through the depth."""
+    if config.faithfulness_steps == 0:
+        return None, (), None
+    scoring = ScoreSettings(config.faithfulness_steps, config.seed, tuple(layer.map_side for layer in facts.layers),
+                            tuple(METHODS[method].title for method in settings.methods))
+    maps = len(settings.methods) * len(settings.layers) + len(scoring.chance_sides)
+    units = tuple(
+        ScoresUnit(names.scores_unit(backbone, unit.image.id), keys.scores_key(unit.key, scoring),
+                   scores_cost(facts.macs, maps, scoring.steps), unit.image, unit.path)
+        for unit in analyses
+    )
+    key = keys.faithfulness_chart_key([unit.key for unit in units], list(settings.layers),
+                                      list(scoring.method_titles), facts.title)
+    return scoring, units, Figure(names.faithfulness_chart_file(backbone), key, backbone)
 
 
 def _confusion_figure(backbone: str, facts: NetworkFacts, analyses: tuple[AnalysisUnit, ...]) -> Figure | None:

@@ -17,11 +17,12 @@ from generator.cache.code import code_hash, graphviz_version, image_codec_versio
 
 if TYPE_CHECKING:
     from generator.compute.filters import Recipe
-    from generator.plan.units import AnalysisSettings
+    from generator.plan.units import AnalysisSettings, ScoreSettings
 
 FILTERS_CODE = "generator.pipeline.filters_unit"
 """The module that makes the filters unit's arrays: its import closure is their code."""
 ANALYSIS_CODE = "generator.pipeline.analysis_unit"
+SCORES_CODE = "generator.pipeline.scores_unit"
 FIGURES_CODE = "generator.pipeline.draw_figures"
 """The draw stage: figures are cheap to redraw, so every figure kind shares the stage's whole closure."""
 ARRAY_LIBRARIES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pillow")
@@ -45,6 +46,19 @@ def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "Anal
                     class_index=settings.class_index, cam=list(settings.methods),
                     batch=settings.batch, mode=settings.mode, code=code_hash(ANALYSIS_CODE),
                     libraries=library_versions(*ARRAY_LIBRARIES))
+
+
+def scores_key(analysis: str, settings: "ScoreSettings") -> str:
+    """The scores of an image's heatmaps: the analysis they score (its key covers the network, weights, image,
+    layers, methods and class) and how they are scored."""
+    return make_key(kind="scores", analysis=analysis, steps=settings.steps, seed=settings.seed,
+                    chance_sides=list(settings.chance_sides), code=code_hash(SCORES_CODE),
+                    libraries=library_versions(*ARRAY_LIBRARIES))
+
+
+def faithfulness_chart_key(scores: list[str], layers: list[str], methods: list[str], title: str) -> str:
+    """The chart of a backbone's scores through its depth: every photo's scores, and what the chart names."""
+    return figure_key(make_key(scores=scores), kind="faithfulness chart", layers=layers, methods=methods, title=title)
 
 
 def figure_key(array_key: str, **render_parameters: Any) -> str:

@@ -4,6 +4,7 @@ Unit paths name the work in ``--only`` patterns and in shard assignment:
 
 - ``<backbone>/<layer>``: the filter images of a layer (and its mosaic);
 - ``<backbone>/images/<image>``: an image's analysis (predictions, activations, heatmaps);
+- ``<backbone>/scores/<image>``: the faithfulness scores and sanity check of an image's heatmaps;
 - ``<backbone>/<layer>/<image>``: the figures of one image through one layer;
 - ``<backbone>/architecture`` and ``photos/<image>``: figures that need no compute.
 
@@ -26,6 +27,10 @@ def filters_unit(backbone: str, layer: str) -> str:
 
 def analysis_unit(backbone: str, image_id: str) -> str:
     return f"{backbone}/images/{image_id}"
+
+
+def scores_unit(backbone: str, image_id: str) -> str:
+    return f"{backbone}/scores/{image_id}"
 
 
 def layer_image_unit(backbone: str, layer: str, image_id: str) -> str:
@@ -67,6 +72,10 @@ def architecture_file(backbone: str, extension: str) -> str:
 
 def confusion_file(backbone: str) -> str:
     return f"{backbone}/breed-confusions.svg"
+
+
+def faithfulness_chart_file(backbone: str) -> str:
+    return f"{backbone}/heatmap-scores.svg"
 
 
 def mosaic_file(backbone: str, layer: str) -> str:

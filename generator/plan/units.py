@@ -81,6 +81,37 @@ class AnalysisUnit:
 
 
 @dataclass(frozen=True)
+class ScoresUnit:
+    """How faithful each heatmap of one image is (deletion and insertion curves), and how much each changes when
+    the network's weights are re-drawn (the sanity check); see ``compute.faithfulness`` and ``compute.sanity``."""
+
+    path: str
+    key: str
+    cost: float
+    image: "SourceImage"
+    analysis: str
+    """The path of the image's analysis unit: its heatmaps and explained class are what is scored."""
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    """How every heatmap of a backbone is scored (all of it is in each scores key)."""
+
+    steps: int
+    seed: int
+    layer_sides: tuple[int, ...]
+    """The side of each drawn layer's maps (``AnalysisSettings.layers``' order): its chance level is a random map
+    of that side."""
+    method_titles: tuple[str, ...]
+    """The CAM methods' names as shown (``AnalysisSettings.methods``' order)."""
+
+    @property
+    def chance_sides(self) -> tuple[int, ...]:
+        """Sides of the random maps that give the chance levels: one per distinct side of the layers' maps."""
+        return tuple(sorted(set(self.layer_sides)))
+
+
+@dataclass(frozen=True)
 class HeatmapFigure:
     method: str
     title: str
@@ -170,12 +201,16 @@ class BackbonePlan:
     page_settings: dict[str, object] = field(default_factory=dict)
     confusion: Figure | None = None
     """The chart of its breed confusions, when it has a classifier and some photos have a breed it can be scored on."""
-    """What the backbone page says about how its filters were drawn."""
+    scoring: ScoreSettings | None = None
+    """None when heatmaps are not scored (no classifier, or ``faithfulness_steps: 0``)."""
+    scores: tuple[ScoresUnit, ...] = ()
+    faithfulness_chart: Figure | None = None
+    """The chart of its heatmaps' scores through the depth."""
 
     @property
-    def units(self) -> list[FiltersUnit | AnalysisUnit]:
-        """Every work unit of the backbone: one per layer, one per image."""
-        return [layer.filters for layer in self.layers] + list(self.analyses)
+    def units(self) -> list[FiltersUnit | AnalysisUnit | ScoresUnit]:
+        """Every work unit of the backbone: one per layer, one (or two, with scores) per image."""
+        return [layer.filters for layer in self.layers] + list(self.analyses) + list(self.scores)
 
 
 @dataclass(frozen=True)

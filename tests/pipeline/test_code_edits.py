@@ -28,9 +28,10 @@ steps: 2
 cam: [gradcam]
 build_site: false
 """
-UNITS = {"filters": 2, "analysis": 1}
-FIGURES = {"photo": 2, "filters": 2 * 2, "per image": 2 * 3, "architecture": 2}
-"""Per image, each of the two layers (32 px maps) has a heatmap map, an activation grid and the grid's thumbnail."""
+UNITS = {"filters": 2, "analysis": 1, "scores": 1}
+FIGURES = {"photo": 2, "filters": 2 * 2, "per image": 2 * 3, "architecture": 2, "scores chart": 1}
+"""Per image, each of the two layers (32 px maps) has a heatmap map, an activation grid and the grid's thumbnail;
+the backbone has the chart of its heatmaps' scores."""
 ALL_FIGURES = sum(FIGURES.values())
 
 
@@ -75,9 +76,12 @@ def _edit(root: Path, relative: str) -> None:
     ("templates/layer.md.j2", 0, 0),
     ("generator/pages/write.py", 0, 0),
     ("generator/compute/filters.py", UNITS["filters"], FIGURES["filters"]),
-    ("generator/compute/heatmaps.py", UNITS["analysis"], FIGURES["per image"]),
-    ("generator/images.py", UNITS["analysis"], ALL_FIGURES),
+    # the analysis makes the heatmaps and the scores unit explains the re-drawn network with the same code
+    ("generator/compute/heatmaps.py", UNITS["analysis"] + UNITS["scores"], FIGURES["per image"] + FIGURES["scores chart"]),
+    ("generator/compute/faithfulness.py", UNITS["scores"], FIGURES["scores chart"]),
+    ("generator/images.py", UNITS["analysis"] + UNITS["scores"], ALL_FIGURES),
     ("generator/render/overlay.py", 0, ALL_FIGURES),
+    ("generator/render/faithfulness_chart.py", 0, ALL_FIGURES),
 ])
 def test_an_edit_redoes_what_the_edited_code_shapes_and_nothing_else(project, module, computed, drawn):
     _edit(project, module)
@@ -105,5 +109,6 @@ def test_replacing_the_model_file_replans_and_redoes_everything(project):
     model = keras.models.load_model(project / "tiny.keras")
     model.set_weights([weights * 1.5 for weights in model.get_weights()])
     model.save(project / "tiny.keras")
-    assert _build(project) == {"computed": sum(UNITS.values()), "drawn": FIGURES["filters"] + FIGURES["per image"]}
+    assert _build(project) == {"computed": sum(UNITS.values()),
+                               "drawn": FIGURES["filters"] + FIGURES["per image"] + FIGURES["scores chart"]}
     assert _build(project) == {"computed": 0, "drawn": 0}

@@ -177,12 +177,14 @@ def test_a_changed_photo_recomputes_and_redraws_only_that_photo(reference, tmp_p
     changed_photo = originals[1]
     Image.open(changed_photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photos / changed_photo.name, quality=90)
     summary = _summary(_build(config, tmp_path / "docs", cache))
-    assert summary["computed"] == 2  # that photo through each of the two backbones; no filter image
+    assert summary["computed"] == 4  # that photo's analysis and heatmap scores in each of the two backbones; no filter image
     after = _tree(tmp_path / "docs")
     photo_id = changed_photo.stem.replace("_", "-")
     changed = {name for name in after if before.get(name) != after[name]}
     figures = {name for name in changed if not name.endswith(".md")}
-    assert figures == {name for name in before if photo_id in name and not name.endswith(".md")}, figures
+    charts = {name for name in before if name.endswith("heatmap-scores.svg")}  # each chart shows every photo's scores
+    assert len(charts) == 2
+    assert figures == {name for name in before if photo_id in name and not name.endswith(".md")} | charts, figures
 
 
 def test_an_unchanged_rebuild_computes_draws_and_writes_nothing(reference):

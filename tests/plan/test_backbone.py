@@ -37,16 +37,22 @@ def _keys(plan) -> dict[str, str]:
         for image in layer.images:
             keys[image.activations.file] = image.activations.key
             keys.update({heatmap.figure.file: heatmap.figure.key for heatmap in image.heatmaps})
+    if plan.faithfulness_chart is not None:
+        keys[plan.faithfulness_chart.file] = plan.faithfulness_chart.key
     return keys
 
 
 def test_every_unit_and_figure_has_its_own_key_and_file(tiny_classifier, tmp_path):
     plan = _plan(_backbone(tiny_classifier), _images(tmp_path))
-    assert [unit.path for unit in plan.units] == ["tiny/conv_a", "tiny/conv_b", "tiny/images/abcd", "tiny/images/efgh"]
+    assert [unit.path for unit in plan.units] == ["tiny/conv_a", "tiny/conv_b", "tiny/images/abcd", "tiny/images/efgh",
+                                                  "tiny/scores/abcd", "tiny/scores/efgh"]
     keys = _keys(plan)
-    assert len(keys) == 4 + 2 * 2 + 2 * 2 * (1 + 2) and len(set(keys.values())) == len(keys)
-    assert "tiny/layers/conv-b/gradcam-plus-plus-efgh.png" in keys
-    assert [unit.cost > 0 for unit in plan.units] == [True] * 4
+    assert len(keys) == 6 + 2 * 2 + 2 * 2 * (1 + 2) + 1 and len(set(keys.values())) == len(keys)
+    assert "tiny/layers/conv-b/gradcam-plus-plus-efgh.png" in keys and "tiny/heatmap-scores.svg" in keys
+    assert [unit.cost > 0 for unit in plan.units] == [True] * 6
+    assert [unit.analysis for unit in plan.scores] == ["tiny/images/abcd", "tiny/images/efgh"]
+    # a scores unit pays 2 + 2 x (2 methods x 2 layers + chance maps) x (steps - 1) passes: far more than its analysis
+    assert plan.scores[0].cost > 10 * plan.analyses[0].cost
     assert plan.layers[1].filters.indices == (0, 1, 2, 3) and plan.layers[1].channels == 6
 
 
@@ -67,10 +73,16 @@ def test_a_key_changes_with_what_shapes_its_value_and_only_then(tiny_classifier,
     assert _changed(base, _keys(_plan(backbone, images, class_index=3))) == per_image
     assert _changed(base, _keys(_plan(backbone, images, heatmap_alpha=0.5))) == set()  # the pages' opacity, not a figure
     assert _changed(base, _keys(_plan(backbone, images, top_k=5))) == set()
+    scores = {"tiny/scores/abcd", "tiny/scores/efgh", "tiny/heatmap-scores.svg"}
+    assert _changed(base, _keys(_plan(backbone, images, faithfulness_steps=4))) == scores
+    assert _changed(base, _keys(_plan(backbone, images, seed=1))) == filters | scores  # filter noise, random maps
+    unscored = _plan(backbone, images, faithfulness_steps=0)
+    assert unscored.scores == () and unscored.scoring is None and unscored.faithfulness_chart is None
     reweighted = dataclasses.replace(backbone, provenance=dataclasses.replace(backbone.provenance, sha256="1" * 64))
     assert _changed(base, _keys(_plan(reweighted, images))) == set(base)
     other_photo = [images[0], dataclasses.replace(images[1], sha256="f" * 64)]
-    assert _changed(base, _keys(_plan(backbone, other_photo))) == {name for name in per_image if "efgh" in name}
+    assert _changed(base, _keys(_plan(backbone, other_photo))) == {name for name in per_image if "efgh" in name} | {
+        "tiny/heatmap-scores.svg"}
 
 
 def test_layer_pages_show_the_first_photos_and_only_their_activations_are_kept(tiny_classifier, tmp_path):

@@ -1,0 +1,68 @@
+"""The scores unit: how faithful an image's heatmaps are, and whether they survive re-drawn weights.
+
+Per image, every heatmap of its analysis (each drawn layer and method) and a random map per side of the layers'
+maps go through ``compute.faithfulness`` for the class the analysis explained; the network with its weights
+re-drawn (``compute.sanity.randomized``, built once per backbone) explains the same photo for the same class, and
+each map is rank-correlated with its counterpart. This module's import closure is the code hash of every scores
+key (``plan.keys``); the photo is resized and preprocessed as for its analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from typing import TYPE_CHECKING
+
+from generator.backbones import Backbone  # at run time on purpose: the networks' preprocessing is part of this unit's code
+from generator.compute.faithfulness import photo_curves, random_map
+from generator.compute.heatmaps import explain
+from generator.compute.sanity import rank_correlation, randomized
+import generator.images  # noqa: F401  at run time on purpose: photos are resized by its code (the code hash)
+from generator.pipeline.arrays import ImageAnalysis, PhotoScores
+
+if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
+    from generator.cache import Cache
+    from generator.plan.units import BackbonePlan, ScoresUnit
+
+
+def score_images(
+    plan: BackbonePlan, network: Callable[[], Backbone], units: list[ScoresUnit], analyses: dict[str, ImageAnalysis],
+    cache: Cache, redo: Callable[[str], bool], on_photo: Callable[[], None] = lambda: None,
+) -> dict[str, PhotoScores]:
+    """Per image of ``units``: its scores, from the cache, or computed from its analysis in ``analyses``."""
+    redrawn: list[object] = []
+
+    def make(missing: list[int]) -> Iterator[dict[str, np.ndarray]]:
+        backbone = network()
+        if not redrawn:
+            redrawn.append(randomized(backbone.model, plan.scoring.seed))
+        for index in missing:
+            unit = units[index]
+            scores = _score(plan, backbone, redrawn[0], unit, analyses[unit.image.id])
+            on_photo()
+            yield scores.to_arrays()
+
+    stored = cache.arrays.get_or_make_many([unit.key for unit in units], make, redo=lambda index: redo(units[index].path))
+    return {unit.image.id: PhotoScores.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
+
+
+def _score(plan: BackbonePlan, backbone: Backbone, redrawn, unit: ScoresUnit, analysis: ImageAnalysis) -> PhotoScores:
+    settings, scoring = plan.analysis, plan.scoring
+    layers, methods = list(settings.layers), list(settings.methods)
+    pixels = backbone.preprocess(unit.image.resized(backbone.input_shape[:2])[None])
+    photo_seed = int(unit.image.sha256[:8], 16)
+    maps = [analysis.cam(method, layer) for method in methods for layer in layers]
+    maps += [random_map(side, seed=photo_seed ^ scoring.seed ^ side) for side in scoring.chance_sides]
+    curves = photo_curves(backbone.model, pixels[0], maps, analysis.class_index, steps=scoring.steps, seed=scoring.seed)
+    trained = len(methods) * len(layers)
+    redrawn_maps = explain(redrawn, pixels, layers, methods=tuple(methods), compiled=False,
+                           class_indices=np.array([analysis.class_index])).cams
+    sanity = np.array([[rank_correlation(analysis.cam(method, layer), redrawn_maps[method][layer][0]) for layer in layers]
+                       for method in methods], dtype=np.float32)
+    shape = (len(methods), len(layers), scoring.steps + 1)
+    return PhotoScores(
+        deletion=curves.deletion[:trained].reshape(shape), insertion=curves.insertion[:trained].reshape(shape),
+        chance_deletion=curves.deletion[trained:], chance_insertion=curves.insertion[trained:], sanity=sanity,
+    )
