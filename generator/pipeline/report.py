@@ -28,7 +28,7 @@ class BuildStats:
 
 
 REPORTED_SETTINGS = ("profile", "weights", "allow_untrained", "layers", "filters", "size", "steps", "learning_rate",
-                     "top_k", "class_index", "cam", "heatmap_alpha", "seed", "per_breed")
+                     "top_k", "class_index", "cam", "faithfulness_steps", "heatmap_alpha", "seed", "per_breed")
 
 
 def report_settings(config: AtlasConfig) -> list[tuple[str, str]]:

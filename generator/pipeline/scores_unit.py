@@ -2,8 +2,8 @@
 
 Per image, every heatmap of its analysis (each drawn layer and method) and a random map per side of the layers'
 maps go through ``compute.faithfulness`` for the class the analysis explained; the network with its weights
-re-drawn (``compute.sanity.randomized``, built once per backbone) explains the same photo for the same class, and
-each map is rank-correlated with its counterpart. This module's import closure is the code hash of every scores
+re-drawn (``compute.sanity.randomized``, built once per backbone) explains the same photos for the same classes,
+``IMAGE_BATCH`` at a time in one eager pass, and each map is rank-correlated with its counterpart. This module's import closure is the code hash of every scores
 key (``plan.keys``); the photo is resized and preprocessed as for its analysis.
 """
 
@@ -38,29 +38,48 @@ def score_images(
         backbone = network()
         if not redrawn:
             redrawn.append(randomized(backbone.model, plan.scoring.seed))
-        for index in missing:
-            unit = units[index]
-            scores = _score(plan, backbone, redrawn[0], unit, analyses[unit.image.id])
-            on_photo()
-            yield scores.to_arrays()
+        batch_size = plan.analysis.batch
+        for start in range(0, len(missing), batch_size):
+            batch = [units[index] for index in missing[start : start + batch_size]]
+            pixels = _pixels(backbone, batch, batch_size)
+            sanity = _sanity(plan, redrawn[0], pixels, [analyses[unit.image.id] for unit in batch])
+            for row, unit in enumerate(batch):
+                scores = _score(plan, backbone, pixels[row], unit, analyses[unit.image.id], sanity[row])
+                on_photo()
+                yield scores.to_arrays()
 
     stored = cache.arrays.get_or_make_many([unit.key for unit in units], make, redo=lambda index: redo(units[index].path))
     return {unit.image.id: PhotoScores.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
 
 
-def _score(plan: BackbonePlan, backbone: Backbone, redrawn, unit: ScoresUnit, analysis: ImageAnalysis) -> PhotoScores:
+def _pixels(backbone: Backbone, batch: list[ScoresUnit], batch_size: int) -> np.ndarray:
+    """The batch's photos preprocessed as for their analysis, padded with blank images to a full batch: a photo's
+    re-drawn maps then do not depend on which photos share its batch (see ``plan.units.IMAGE_BATCH``)."""
+    pixels = np.stack([unit.image.resized(backbone.input_shape[:2]) for unit in batch])
+    blanks = np.zeros((batch_size - len(batch), *pixels.shape[1:]), pixels.dtype)
+    return backbone.preprocess(np.concatenate([pixels, blanks]))
+
+
+def _sanity(plan: BackbonePlan, redrawn, pixels: np.ndarray, analyses: list[ImageAnalysis]) -> np.ndarray:
+    """(photos, methods, layers): each map's rank correlation with the re-drawn network's map of the same photo,
+    explaining the class the trained network's map explains."""
+    layers, methods = list(plan.analysis.layers), list(plan.analysis.methods)
+    classes = np.zeros(len(pixels), np.int32)
+    classes[: len(analyses)] = [analysis.class_index for analysis in analyses]
+    maps = explain(redrawn, pixels, layers, methods=tuple(methods), compiled=False, class_indices=classes).cams
+    return np.array([[[rank_correlation(analysis.cam(method, layer), maps[method][layer][row]) for layer in layers]
+                      for method in methods] for row, analysis in enumerate(analyses)], dtype=np.float32)
+
+
+def _score(plan: BackbonePlan, backbone: Backbone, pixels: np.ndarray, unit: ScoresUnit, analysis: ImageAnalysis,
+           sanity: np.ndarray) -> PhotoScores:
     settings, scoring = plan.analysis, plan.scoring
     layers, methods = list(settings.layers), list(settings.methods)
-    pixels = backbone.preprocess(unit.image.resized(backbone.input_shape[:2])[None])
     photo_seed = int(unit.image.sha256[:8], 16)
     maps = [analysis.cam(method, layer) for method in methods for layer in layers]
     maps += [random_map(side, seed=photo_seed ^ scoring.seed ^ side) for side in scoring.chance_sides]
-    curves = photo_curves(backbone.model, pixels[0], maps, analysis.class_index, steps=scoring.steps, seed=scoring.seed)
+    curves = photo_curves(backbone.model, pixels, maps, analysis.class_index, steps=scoring.steps, seed=scoring.seed)
     trained = len(methods) * len(layers)
-    redrawn_maps = explain(redrawn, pixels, layers, methods=tuple(methods), compiled=False,
-                           class_indices=np.array([analysis.class_index])).cams
-    sanity = np.array([[rank_correlation(analysis.cam(method, layer), redrawn_maps[method][layer][0]) for layer in layers]
-                       for method in methods], dtype=np.float32)
     shape = (len(methods), len(layers), scoring.steps + 1)
     return PhotoScores(
         deletion=curves.deletion[:trained].reshape(shape), insertion=curves.insertion[:trained].reshape(shape),
