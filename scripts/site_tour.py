@@ -25,6 +25,7 @@ KINDS = {
     "photo-backbone": "atlas/images/{image}/{backbone}.html",
     "width-sweep": "atlas/width-sweep.html",
     "comparison": "atlas/compare.html",
+    "scores": "atlas/{backbone}/index.html#which-heatmap-to-trust",
 }
 
 
