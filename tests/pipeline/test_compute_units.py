@@ -133,3 +133,41 @@ def test_eager_and_compiled_passes_give_the_same_maps_to_rounding(tiny_classifie
     for method in methods:
         for layer in ("conv_a", "conv_b"):
             np.testing.assert_allclose(eager.cams[method][layer], compiled.cams[method][layer], atol=1e-5, err_msg=f"{method} {layer}")
+
+
+def test_the_scores_unit_scores_each_photos_own_maps_for_its_own_class_the_same_alone_or_in_a_batch(tmp_path):
+    """On the corner network (class = the colour of a square), each photo's stored curves are the engine's curves
+    of that photo's own maps; a photo scored alone gets the same bits (its re-drawn maps come from a padded batch);
+    and the real maps beat the chance level, which a map of another photo would not."""
+    from generator.compute.faithfulness import photo_curves
+    from generator.images import SourceImage
+    from generator.pipeline.scores_unit import score_images
+    from tests.compute.test_heatmaps import corner_model
+
+    backbone = _backbone(corner_model())
+
+    def photo(name: str, channel: int, rows: slice, columns: slice) -> SourceImage:
+        pixels = np.full((16, 16, 3), 40, np.uint8)
+        pixels[rows, columns, channel] = 255
+        return SourceImage(id=name, path=tmp_path / f"{name}.png", sha256=name.encode().hex().ljust(64, "0")[:64],
+                           pixels=pixels)
+
+    images = [photo("red-top-left", 0, slice(0, 6), slice(0, 6)), photo("green-bottom-right", 1, slice(10, 16), slice(10, 16))]
+    plan = _plan(backbone, ["colour"], images, cam=["gradcam", "layercam"], faithfulness_steps=4)
+    cache = Cache(tmp_path / "cache")
+    analyses = analyse_images(plan, lambda: backbone, list(plan.analyses), cache, _never)
+    together = score_images(plan, lambda: backbone, list(plan.scores), analyses, cache, _never)
+    for unit, image in zip(plan.scores, images, strict=True):
+        analysis, scores = analyses[image.id], together[image.id]
+        assert scores.deletion.shape == (2, 1, 5) and scores.chance_deletion.shape == (1, 5)
+        pixels = backbone.preprocess(image.resized(backbone.input_shape[:2])[None])[0]
+        direct = photo_curves(backbone.model, pixels, [analysis.cam("layercam", "colour")], analysis.class_index,
+                              steps=4, seed=plan.scoring.seed)
+        np.testing.assert_allclose(scores.deletion[1, 0], direct.deletion[0], atol=1e-6)
+        np.testing.assert_allclose(scores.insertion[1, 0], direct.insertion[0], atol=1e-6)
+        alone = score_images(plan, lambda: backbone, [unit], analyses, Cache(tmp_path / image.id), _never)[image.id]
+        for name, array in scores.to_arrays().items():
+            np.testing.assert_array_equal(alone.to_arrays()[name], array, err_msg=f"{image.id}: {name}")
+        # the square's map deletes the evidence first: below the random map's deletion, above its insertion
+        assert scores.deletion[0, 0].mean() < scores.chance_deletion[0].mean()
+        assert scores.insertion[0, 0].mean() > scores.chance_insertion[0].mean()
