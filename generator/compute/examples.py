@@ -1,0 +1,190 @@
+"""Natural examples of a unit: the photo positions where each channel of a layer responds most strongly.
+
+People predict what a unit responds to better from natural photos that excite it than from its synthetic image
+(Borowski et al., ICLR 2021); OpenAI Microscope shows both. Here every drawn layer of a backbone is read in one
+multi-output forward pass per batch of photos, each channel's maximum (and where it is) is taken inside the
+compiled pass, and a running top-``k`` per channel is kept: memory does not grow with the number of photos, and
+no activation map leaves the graph unless a photo may give several examples (``per_image > 1``, for small sets).
+
+Candidates are ordered by value, then image index, row and column (lower first): a total order, so merging the
+top-``k`` lists of disjoint photo sets (shards, cached batches) gives exactly the top-``k`` of their union.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.compute.feed import run_model
+from generator.compute.flatten import reachable
+
+EXAMPLES_BATCH = 32
+"""Photos per forward pass (the last batch padded with blank photos, whose candidates are dropped)."""
+
+
+@dataclass(frozen=True)
+class TopExamples:
+    """Per channel of one layer, its ``k`` strongest responses, strongest first; unused slots hold value -inf and
+    image index -1 (fewer candidates than ``k``)."""
+
+    values: np.ndarray
+    """float32 (channels, k), decreasing."""
+    image_index: np.ndarray
+    """int64 (channels, k): which photo, as indexed by the caller (``first_index`` onwards)."""
+    y: np.ndarray
+    """int32 (channels, k): the row in the layer's own output grid."""
+    x: np.ndarray
+    """int32 (channels, k)."""
+
+    @property
+    def k(self) -> int:
+        return self.values.shape[1]
+
+    @classmethod
+    def empty(cls, channels: int, k: int) -> "TopExamples":
+        return cls(np.full((channels, k), -np.inf, np.float32), np.full((channels, k), -1, np.int64),
+                   np.zeros((channels, k), np.int32), np.zeros((channels, k), np.int32))
+
+
+def merge(first: TopExamples, second: TopExamples, k: int | None = None) -> TopExamples:
+    """The top ``k`` (default: ``first``'s) of both lists, by value, then image index, row, column."""
+    k = k or first.k
+    values = np.concatenate([first.values, second.values], axis=1)
+    images = np.concatenate([first.image_index, second.image_index], axis=1)
+    ys = np.concatenate([first.y, second.y], axis=1)
+    xs = np.concatenate([first.x, second.x], axis=1)
+    # empty slots (index -1) sort after every real candidate whatever their value
+    missing = images < 0
+    order = np.lexsort((np.where(missing, 1 << 30, xs), np.where(missing, 1 << 30, ys),
+                        np.where(missing, np.iinfo(np.int64).max, images), -np.where(missing, -np.inf, values)), axis=1)
+    order = order[:, :k]
+    pick = lambda array: np.take_along_axis(array, order, axis=1)  # noqa: E731
+    return TopExamples(pick(values).astype(np.float32), pick(images), pick(ys).astype(np.int32), pick(xs).astype(np.int32))
+
+
+def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: list[str], k: int, *,
+                 batch_size: int = EXAMPLES_BATCH, per_image: int = 1, first_index: int = 0,
+                 separation: dict[str, int] | None = None) -> dict[str, TopExamples]:
+    """Per layer, each channel's ``k`` strongest responses over preprocessed ``images`` (N, H, W, C), or over an
+    iterable of such batches of at most ``batch_size`` photos (a build streams its photos: memory stays flat).
+
+    ``per_image`` candidates per photo and channel: 1 gives ``k`` distinct photos; more lets a small set fill
+    ``k`` with positions of one photo at least ``separation[layer]`` cells apart (default: a quarter of the map's
+    side) in both directions, so that their crops do not overlap much. Photos are numbered from ``first_index``.
+    """
+    if k < 1 or per_image < 1:
+        raise ValueError(f"k and per_image must be at least 1, got {k} and {per_image}")
+    if isinstance(images, np.ndarray):
+        if images.ndim != 4:
+            raise ValueError(f"expected preprocessed images (N, H, W, C), got shape {images.shape}")
+        array = images
+        images = (array[start : start + batch_size] for start in range(0, len(array), batch_size))
+    forward = _maxima_pass(model, tuple(layer_names), per_image > 1)
+    found: dict[str, TopExamples] = {}
+    start = 0
+    for batch in images:
+        batch = np.asarray(batch, dtype=np.float32)
+        rows = len(batch)
+        if batch.ndim != 4 or rows > batch_size:
+            raise ValueError(f"expected batches of at most {batch_size} preprocessed images (n, H, W, C), "
+                             f"got shape {batch.shape}")
+        padded = np.concatenate([batch, np.zeros((batch_size - rows, *batch.shape[1:]), np.float32)]) if rows < batch_size else batch
+        outputs = forward(padded)
+        for name, output in zip(layer_names, outputs, strict=True):
+            if per_image == 1:
+                candidates = _single_candidates(np.asarray(output[0])[:rows], np.asarray(output[1])[:rows],
+                                                int(output[2]), first_index + start)
+            else:
+                maps = np.asarray(output, dtype=np.float32)[:rows]
+                distance = (separation or {}).get(name) or max(1, max(maps.shape[1:3]) // 4)
+                candidates = _spread_candidates(maps, per_image, distance, first_index + start)
+            found[name] = merge(found[name], candidates, k) if name in found else merge(
+                TopExamples.empty(candidates.values.shape[0], k), candidates, k)
+        start += rows
+    return found
+
+
+def _single_candidates(maxima: np.ndarray, positions: np.ndarray, width: int, first: int) -> TopExamples:
+    """(N, C) maxima and flat argmax positions -> one candidate per photo and channel, as (C, N) lists."""
+    count = maxima.shape[0]
+    images = np.broadcast_to(np.arange(first, first + count)[None, :], (maxima.shape[1], count))
+    return TopExamples(maxima.T.astype(np.float32), images.astype(np.int64), (positions.T // width).astype(np.int32),
+                       (positions.T % width).astype(np.int32))
+
+
+def _spread_candidates(maps: np.ndarray, per_image: int, distance: int, first: int) -> TopExamples:
+    """Up to ``per_image`` positions per photo and channel, greedily strongest first, each at least ``distance``
+    cells from those already taken (a Chebyshev distance), from (N, h, w, C) maps."""
+    count, height, width, channels = maps.shape
+    values = np.full((channels, count * per_image), -np.inf, np.float32)
+    images = np.full((channels, count * per_image), -1, np.int64)
+    ys = np.zeros((channels, count * per_image), np.int32)
+    xs = np.zeros((channels, count * per_image), np.int32)
+    rows, columns = np.mgrid[0:height, 0:width]
+    for photo in range(count):
+        remaining = maps[photo].copy()  # (h, w, C)
+        for pick in range(per_image):
+            flat = remaining.reshape(-1, channels)
+            best = flat.argmax(axis=0)  # the first (row-major) among equal values
+            value = flat[best, np.arange(channels)]
+            slot = photo * per_image + pick
+            taken = np.isfinite(value)
+            values[taken, slot], images[taken, slot] = value[taken], first + photo
+            ys[:, slot], xs[:, slot] = best // width, best % width
+            near = (np.abs(rows[..., None] - (best // width)) < distance) & (np.abs(columns[..., None] - (best % width)) < distance)
+            remaining[near] = -np.inf
+    return TopExamples(values, images, ys, xs)
+
+
+_PASSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _maxima_pass(model, layer_names: tuple[str, ...], whole_maps: bool):
+    """One compiled multi-output pass: per layer, (max, flat argmax, map width) per photo and channel, or the maps."""
+    per_model = _PASSES.setdefault(model, {})
+    if (layer_names, whole_maps) not in per_model:
+        import keras
+        import tensorflow as tf
+
+        flat, names = reachable(model, list(layer_names))
+        probe = keras.Model(flat.inputs, [flat.get_layer(name).output for name in names])
+
+        def maxima(batch):
+            outputs = run_model(probe, batch, training=False)
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            if whole_maps:
+                return [tf.cast(output, tf.float32) for output in outputs]
+            found = []
+            for output in outputs:
+                output = tf.cast(output, tf.float32)
+                shape = tf.shape(output)
+                flat_maps = tf.reshape(output, [shape[0], shape[1] * shape[2], shape[3]])
+                found.append((tf.reduce_max(flat_maps, axis=1), tf.argmax(flat_maps, axis=1, output_type=tf.int32),
+                              shape[2]))
+            return found
+
+        per_model[layer_names, whole_maps] = tf.function(maxima, reduce_retracing=True)
+    return per_model[layer_names, whole_maps]
+
+
+def crop_box(y: int, x: int, map_shape: tuple[int, int], image_shape: tuple[int, int],
+             field: int | None) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) in the photo's pixels of unit (``y``, ``x``)'s receptive field: a square of
+    ``field`` pixels (the whole photo when None) centred on the unit, clipped at the photo's border.
+
+    A unit's centre is where its cell falls when the map is laid over the photo (the "same" padding of the Keras
+    Applications keeps output cell i centred at (i + 0.5) x stride input pixels).
+    """
+    height, width = image_shape
+    if field is None:
+        return 0, 0, height, width
+    centre_y = (y + 0.5) * height / map_shape[0]
+    centre_x = (x + 0.5) * width / map_shape[1]
+    half = field / 2
+    top, left = max(0, math.floor(centre_y - half)), max(0, math.floor(centre_x - half))
+    bottom, right = min(height, math.ceil(centre_y + half)), min(width, math.ceil(centre_x + half))
+    return top, left, bottom, right
