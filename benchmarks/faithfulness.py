@@ -19,6 +19,7 @@ import json
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -52,13 +53,9 @@ def main() -> None:
         maps = [random_map(7, seed) for seed in range(args.maps)]
         images = 2 + 2 * args.maps * (args.steps - 1)
 
-        def score() -> None:
-            photo_curves(backbone.model, image, maps, 0, steps=args.steps)
-
         same = np.repeat(np.stack([image, blurred(image[None])[0]]), -(-images // 2), axis=0)[:images]
-
-        def predict() -> None:
-            backbone.model.predict(same, batch_size=SCORE_BATCH, verbose=0)
+        score = partial(photo_curves, backbone.model, image, maps, 0, steps=args.steps)
+        predict = partial(backbone.model.predict, same, batch_size=SCORE_BATCH, verbose=0)
 
         row = {"backbone": name, "images": images, "batch": SCORE_BATCH}
         for label, work in (("scores", score), ("predict", predict)):

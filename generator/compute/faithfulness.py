@@ -138,7 +138,7 @@ def _class_probabilities(model, images: Iterator[np.ndarray], class_index: int, 
     forward = _probabilities_pass(model)
     scores = []
     while True:
-        batch = [image for _, image in zip(range(batch_size), images)]
+        batch = [image for _, image in zip(range(batch_size), images, strict=False)]  # the next batch_size
         if not batch:
             break
         rows = len(batch)

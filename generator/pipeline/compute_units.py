@@ -3,8 +3,8 @@
 Three kinds of unit (see ``plan.units``), each in its own module whose import closure is its code hash: the
 filter images of a layer (``filters_unit``), the analysis of an image (``analysis_unit``) and the scores of its
 heatmaps (``scores_unit``), which read that analysis (a shard reads or computes the analyses of the photos it
-scores: the same bytes as the shard that owns them). This module only
-decides which units run, never what a value is. Filter images are only needed to draw a mosaic, so a layer
+scores: the same bytes as the shard that owns them). This module only decides which units run, never what a
+value is. Filter images are only needed to draw a mosaic, so a layer
 whose mosaic is already in the figure tier is not read or computed at all (its entry is still marked as in use,
 for ``keras-atlas cache --prune``).
 """

@@ -35,7 +35,7 @@ from generator.render.encode import jpeg_bytes, png_bytes, webp_bytes, webp_thum
 from generator.render.mosaic import tile
 from generator.render.overlay import map_png
 from generator.results import BackboneResult, HeatmapResult, LayerFigure, LayerResult, PhotoResult
-from generator.scoring import LayerScores, best_heatmap, layer_scores
+from generator.scoring import BestHeatmap, LayerScores, MethodScore, best_heatmap, layer_scores
 from generator.writer import Writer
 
 
@@ -135,7 +135,8 @@ def _scores(plan: BackbonePlan, arrays: BackboneArrays) -> list[LayerScores]:
     )
 
 
-def _scores_chart(draw: Draw, plan: BackbonePlan, scores: list[LayerScores], best) -> str | None:
+def _scores_chart(draw: Draw, plan: BackbonePlan, scores: list[LayerScores], best: BestHeatmap | None) -> str | None:
+    """The chart of the scores through the depth, the best heatmap starred and the flagged maps crossed out."""
     if plan.faithfulness_chart is None or not scores:
         return None
     rows = range(len(scores[0].methods))
@@ -148,7 +149,8 @@ def _scores_chart(draw: Draw, plan: BackbonePlan, scores: list[LayerScores], bes
         [[layer.methods[row].insertion for layer in scores] for row in rows],
         [[layer.methods[row].deletion for layer in scores] for row in rows],
         [layer.methods[0].chance_insertion for layer in scores], [layer.methods[0].chance_deletion for layer in scores],
-        [[layer.methods[row].flagged for layer in scores] for row in rows], best_at, f"{plan.title}: how faithful its heatmaps are, layer by layer ({len(plan.scores)} photos)",
+        [[layer.methods[row].flagged for layer in scores] for row in rows], best_at,
+        f"{plan.title}: how faithful its heatmaps are, layer by layer ({len(plan.scores)} photos)",
     ))
 
 
@@ -173,7 +175,8 @@ def _architecture(draw: Draw, figures: tuple[Figure, Figure], dot: str) -> tuple
     return svg, draw.figure(png_figure, encode_png)
 
 
-def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays, scores) -> LayerResult:
+def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays,
+           scores: list[MethodScore]) -> LayerResult:
     """The filter mosaic of one layer, and per image its heatmap maps and (where kept) its activation grid."""
 
     def encode_mosaic() -> bytes:

@@ -3,8 +3,9 @@
 Per image, every heatmap of its analysis (each drawn layer and method) and a random map per side of the layers'
 maps go through ``compute.faithfulness`` for the class the analysis explained; the network with its weights
 re-drawn (``compute.sanity.randomized``, built once per backbone) explains the same photos for the same classes,
-``IMAGE_BATCH`` at a time in one eager pass, and each map is rank-correlated with its counterpart. This module's import closure is the code hash of every scores
-key (``plan.keys``); the photo is resized and preprocessed as for its analysis.
+``IMAGE_BATCH`` at a time in one eager pass, and each map is rank-correlated with its counterpart. This module's
+import closure is the code hash of every scores key (``plan.keys``); the photo is resized and preprocessed as for
+its analysis.
 """
 
 from __future__ import annotations

@@ -120,3 +120,17 @@ def test_streamed_batches_give_the_same_examples_as_one_array(trained):
         np.testing.assert_array_equal(getattr(streamed, name), getattr(whole, name), err_msg=name)
     with pytest.raises(ValueError, match="expected batches of at most 16"):
         top_examples(model, [images[:20]], ["conv_a"], 4, batch_size=16)
+
+
+def test_among_equal_maxima_the_first_in_row_major_order_is_reported():
+    """ReLU6 networks saturate at 6 in many places: the position must hold the maximum (the first one, row by row)."""
+    import keras
+
+    inputs = keras.Input((4, 6, 2))
+    model = keras.Model(inputs, keras.layers.Activation("linear", name="maps")(inputs))
+    maps = np.zeros((1, 4, 6, 2), np.float32)
+    maps[0, 0, 5, 0] = maps[0, 3, 1, 0] = 6.0  # first row holding it: 0; first column: 1 (not a maximum at (0, 1))
+    maps[0, 2, 4, 1] = maps[0, 2, 2, 1] = maps[0, 3, 0, 1] = 6.0
+    found = top_examples(model, maps, ["maps"], 1)["maps"]
+    assert found.values[:, 0].tolist() == [6.0, 6.0]
+    assert (found.y[:, 0].tolist(), found.x[:, 0].tolist()) == ([0, 2], [5, 2])

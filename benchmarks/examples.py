@@ -1,0 +1,110 @@
+"""Natural examples per unit: photos per second through every drawn layer against a plain ``model.predict``.
+
+    python benchmarks/examples.py [--photos 100 1000] [--backbone mobilenet_v2] [--json FILE]
+
+The photos are a **stand-in** for the Oxford-IIIT Pet dataset (its download fails here): random crops (40-100 %
+of the side) and mirror images of the four sample photos, made batch by batch with a fixed seed, so neither
+side holds the whole set. For each count, in a fresh process each (so that peak memory is that run's alone):
+``compute.examples.top_examples`` over every convolutional layer of the backbone (k = 8) against
+``model.predict_on_batch`` of the full network on the same stream of batches of 32. Both include their first
+call (tracing). The targets (issue 17): at least 70 % of ``predict``'s throughput at 1,000 photos, and peak
+memory at 100 and 1,000 photos about equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+BATCH = 32
+
+
+def stand_in_batches(count: int, side: int, preprocess, seed: int = 0):
+    """Batches of ``count`` crops and flips of the sample photos, preprocessed, made as they are needed."""
+    from PIL import Image
+
+    samples = [Image.open(path).convert("RGB") for path in sorted((PROJECT / "data" / "pets-sample").glob("*.jpg"))]
+    rng = np.random.default_rng(seed)
+    for start in range(0, count, BATCH):
+        batch = []
+        for _ in range(min(BATCH, count - start)):
+            photo = samples[rng.integers(len(samples))]
+            width, height = photo.size
+            crop = rng.uniform(0.4, 1.0)
+            w, h = int(width * crop), int(height * crop)
+            left, top = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+            picture = photo.crop((left, top, left + w, top + h)).resize((side, side), Image.Resampling.BILINEAR)
+            if rng.integers(2):
+                picture = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+            batch.append(np.asarray(picture, dtype=np.float32))
+        yield preprocess(np.stack(batch))
+
+
+def run_one(kind: str, count: int, backbone_name: str) -> dict:
+    from generator.tensorflow_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from generator.backbones import load_spec
+    from generator.compute.examples import top_examples
+    from generator.compute.layers import convolutional_layers
+    from generator.config import BackboneSpec
+
+    backbone = load_spec(BackboneSpec(name=backbone_name), "random")
+    layers = [layer.name for layer in convolutional_layers(backbone.model)]
+    side = backbone.input_shape[0]
+    # the photos are made before the clock starts, one batch at a time, outside both measurements
+    batches = list(stand_in_batches(count, side, backbone.preprocess)) if kind != "memory" else None
+    started = time.perf_counter()
+    if kind == "examples":
+        top_examples(backbone.model, iter(batches), layers, 8, batch_size=BATCH)
+    elif kind == "predict":
+        for batch in batches:
+            backbone.model.predict_on_batch(batch)
+    else:  # memory: the engine over a stream, nothing held
+        top_examples(backbone.model, stand_in_batches(count, side, backbone.preprocess), layers, 8, batch_size=BATCH)
+    seconds = time.perf_counter() - started
+    return {"kind": kind, "photos": count, "layers": len(layers), "seconds": seconds,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photos", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--backbone", default="mobilenet_v2")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.backbone)))
+        return
+    rows = []
+    for count in args.photos:
+        row = {"photos": count}
+        for kind in ("examples", "predict", "memory"):
+            output = subprocess.run([sys.executable, __file__, "--backbone", args.backbone, "--one", kind, str(count)],
+                                    capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            result = json.loads(output)
+            row[f"{kind}_s"], row[f"{kind}_peak_mib"], row["layers"] = result["seconds"], result["peak_mib"], result["layers"]
+        row["ratio"] = row["predict_s"] / row["examples_s"]
+        rows.append(row)
+        print(f"{count:5d} photos, {row['layers']} layers: examples {count / row['examples_s']:.1f} photos/s, predict "
+              f"{count / row['predict_s']:.1f} photos/s, ratio {row['ratio']:.2f}; peak memory streaming "
+              f"{row['memory_peak_mib']:.0f} MiB", flush=True)
+    print(f"target: at least 0.70 of predict's throughput at {args.photos[-1]} photos: "
+          f"{'met' if rows[-1]['ratio'] >= 0.7 else 'NOT met'}; peak memory "
+          + " / ".join(f"{row['memory_peak_mib']:.0f} MiB at {row['photos']}" for row in rows))
+    if args.json:
+        args.json.write_text(json.dumps({"backbone": args.backbone, "rows": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
