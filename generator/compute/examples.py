@@ -189,8 +189,8 @@ def _first_maximum(maps):
 
     Measured on MobileNetV2's 52 layers (2 cores, warm, one run): a flat ``argmax`` plus ``reduce_max`` ran at 48
     photos/s, this at 56, the maxima alone at 73, a plain forward pass at 85 (``predict_on_batch``: 67). Reading
-    a convolution's output at all costs the rest: the CPU kernels then cannot fuse it with the batch
-    normalisation and activation that follow (see ``benchmarks/README.md``). The row comes from each row's maximum (the first
+    every convolution's output costs the rest, probably because the CPU kernels then cannot fuse a convolution
+    with the normalisation and activation after it (not verified; see ``benchmarks/README.md``). The row comes from each row's maximum (the first
     row holding the map's maximum), the column from that row alone, gathered for each photo and channel.
     """
     import tensorflow as tf
