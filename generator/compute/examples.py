@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,10 +39,31 @@ class TopExamples:
     """int32 (channels, k): the row in the layer's own output grid."""
     x: np.ndarray
     """int32 (channels, k)."""
+    photos: int = 0
+    """Photos the statistics below are over (0 for a bare list of candidates)."""
+    response_sum: np.ndarray | None = None
+    """float64 (channels,): the sum over the photos of each channel's strongest response in the photo."""
+    fired: np.ndarray | None = None
+    """int64 (channels,): on how many photos each channel's strongest response is above 0."""
 
     @property
     def k(self) -> int:
         return self.values.shape[1]
+
+    @property
+    def mean_response(self) -> np.ndarray:
+        """Per channel, the mean over the photos of its strongest response in each."""
+        return self.response_sum / max(self.photos, 1)
+
+    @property
+    def fire_fraction(self) -> np.ndarray:
+        """Per channel, the fraction of the photos on which it fires (responds above 0 somewhere)."""
+        return self.fired / max(self.photos, 1)
+
+    @property
+    def dead(self) -> np.ndarray:
+        """Per channel, whether it never fired on the set."""
+        return self.fired == 0
 
     @classmethod
     def empty(cls, channels: int, k: int) -> "TopExamples":
@@ -51,7 +72,8 @@ class TopExamples:
 
 
 def merge(first: TopExamples, second: TopExamples, k: int | None = None) -> TopExamples:
-    """The top ``k`` (default: ``first``'s) of both lists, by value, then image index, row, column."""
+    """The top ``k`` (default: ``first``'s) of both lists, by value, then image index, row, column; with the
+    statistics of both photo sets added (lists of disjoint photos, such as two shards')."""
     k = k or first.k
     values = np.concatenate([first.values, second.values], axis=1)
     images = np.concatenate([first.image_index, second.image_index], axis=1)
@@ -63,7 +85,11 @@ def merge(first: TopExamples, second: TopExamples, k: int | None = None) -> TopE
                         np.where(missing, np.iinfo(np.int64).max, images), -np.where(missing, -np.inf, values)), axis=1)
     order = order[:, :k]
     pick = lambda array: np.take_along_axis(array, order, axis=1)  # noqa: E731
-    return TopExamples(pick(values).astype(np.float32), pick(images), pick(ys).astype(np.int32), pick(xs).astype(np.int32))
+    merged = TopExamples(pick(values).astype(np.float32), pick(images), pick(ys).astype(np.int32), pick(xs).astype(np.int32))
+    if first.response_sum is None or second.response_sum is None:  # candidates of photos already counted
+        return replace(merged, photos=first.photos, response_sum=first.response_sum, fired=first.fired)
+    return replace(merged, photos=first.photos + second.photos, response_sum=first.response_sum + second.response_sum,
+                   fired=first.fired + second.fired)
 
 
 def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: list[str], k: int, *,
@@ -85,6 +111,8 @@ def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: 
         images = (array[start : start + batch_size] for start in range(0, len(array), batch_size))
     forward = _maxima_pass(model, tuple(layer_names), per_image > 1)
     found: dict[str, TopExamples] = {}
+    sums: dict[str, np.ndarray] = {}
+    fired: dict[str, np.ndarray] = {}
     start = 0
     for batch in images:
         batch = np.asarray(batch, dtype=np.float32)
@@ -96,16 +124,21 @@ def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: 
         outputs = forward(padded)
         for name, output in zip(layer_names, outputs, strict=True):
             if per_image == 1:
-                candidates = _single_candidates(*(np.asarray(part)[:rows] for part in output), first_index + start)
+                maxima = np.asarray(output[0])[:rows]
+                candidates = _single_candidates(maxima, *(np.asarray(part)[:rows] for part in output[1:]), first_index + start)
                 kept = found.get(name) or TopExamples.empty(candidates.values.shape[0], k)
                 found[name] = _append(kept, candidates)
-                continue
-            maps = np.asarray(output, dtype=np.float32)[:rows]
-            distance = (separation or {}).get(name) or max(1, max(maps.shape[1:3]) // 4)
-            candidates = _spread_candidates(maps, per_image, distance, first_index + start)
-            found[name] = merge(found.get(name) or TopExamples.empty(candidates.values.shape[0], k), candidates, k)
+            else:
+                maps = np.asarray(output, dtype=np.float32)[:rows]
+                maxima = maps.max(axis=(1, 2))
+                distance = (separation or {}).get(name) or max(1, max(maps.shape[1:3]) // 4)
+                candidates = _spread_candidates(maps, per_image, distance, first_index + start)
+                found[name] = merge(found.get(name) or TopExamples.empty(candidates.values.shape[0], k), candidates, k)
+            sums[name] = sums.get(name, 0.0) + maxima.sum(axis=0, dtype=np.float64)
+            fired[name] = fired.get(name, 0) + (maxima > 0).sum(axis=0)
         start += rows
-    return found
+    return {name: replace(examples, photos=start, response_sum=sums[name], fired=fired[name].astype(np.int64))
+            for name, examples in found.items()}
 
 
 def _append(kept: TopExamples, later: TopExamples) -> TopExamples:
@@ -121,8 +154,8 @@ def _append(kept: TopExamples, later: TopExamples) -> TopExamples:
     values = np.concatenate([kept.values, later.values], axis=1)
     order = np.argsort(-values, axis=1, kind="stable")[:, : kept.k]
     pick = lambda first, second: np.take_along_axis(np.concatenate([first, second], axis=1), order, axis=1)  # noqa: E731
-    return TopExamples(np.take_along_axis(values, order, axis=1), pick(kept.image_index, later.image_index),
-                       pick(kept.y, later.y), pick(kept.x, later.x))
+    return replace(kept, values=np.take_along_axis(values, order, axis=1),
+                   image_index=pick(kept.image_index, later.image_index), y=pick(kept.y, later.y), x=pick(kept.x, later.x))
 
 
 def _single_candidates(maxima: np.ndarray, ys: np.ndarray, xs: np.ndarray, first: int) -> TopExamples:

@@ -43,5 +43,7 @@ def percent(probability: float | None) -> str:
 
 
 def score(value: float) -> str:
-    """An area or a correlation as pages print it: two decimals (0.4216 -> '0.42'), a minus sign for negatives."""
-    return f"{value:.2f}".replace("-", "\u2212")
+    """An area or a correlation as pages print it: two decimals (0.4216 -> '0.42'), a minus sign for negatives,
+    and no sign on what rounds to zero (an untrained network's -0.0004 is '0.00', not '-0.00')."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text.replace("-", "\u2212")

@@ -134,3 +134,28 @@ def test_among_equal_maxima_the_first_in_row_major_order_is_reported():
     found = top_examples(model, maps, ["maps"], 1)["maps"]
     assert found.values[:, 0].tolist() == [6.0, 6.0]
     assert (found.y[:, 0].tolist(), found.x[:, 0].tolist()) == ([0, 2], [5, 2])
+
+
+def test_each_unit_gets_its_mean_strongest_response_how_often_it_fires_and_a_dead_flag(trained):
+    """A unit whose kernel is zero and bias negative never fires: it is flagged dead; the others' numbers are the
+    per-photo maxima recomputed directly, and two halves merge to the whole set's numbers."""
+    import keras
+
+    model, images, _ = trained
+    inputs = keras.Input((32, 32, 3))
+    probe = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="probe")
+    outputs = keras.layers.GlobalAveragePooling2D()(probe(inputs))
+    network = keras.Model(inputs, outputs)
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 3, 3)).astype(np.float32)
+    kernel[..., 2] = 0.0
+    probe.set_weights([kernel, np.array([0.0, -0.5, -1.0], np.float32)])
+    found = top_examples(network, images, ["probe"], 4, batch_size=16)["probe"]
+    maxima = layer_activations(network, images, ["probe"])["probe"].max(axis=(1, 2))
+    assert found.photos == len(images)
+    np.testing.assert_allclose(found.mean_response, maxima.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(found.fire_fraction, (maxima > 0).mean(axis=0))
+    assert found.dead.tolist() == [False, False, True]
+    halves = merge(top_examples(network, images[:50], ["probe"], 4)["probe"],
+                   top_examples(network, images[50:], ["probe"], 4, first_index=50)["probe"])
+    assert halves.photos == len(images) and halves.fired.tolist() == found.fired.tolist()
+    np.testing.assert_allclose(halves.response_sum, found.response_sum, rtol=1e-6)

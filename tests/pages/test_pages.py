@@ -1,6 +1,6 @@
 """Markdown escaping: names from users cannot open links, tags or table cells."""
 
-from generator.pages.markdown import attr, count, md
+from generator.pages.markdown import attr, count, md, score
 
 
 def test_md_escapes_markup_and_table_cells():
@@ -30,3 +30,7 @@ def test_the_width_sweep_is_one_application_at_several_widths_narrowest_first():
     assert width_sweep(SimpleNamespace(backbones=[backbone("mobilenet", 1.0), backbone("vgg16", None)])) == []
     mismatched = SimpleNamespace(backbones=[backbone("mobilenet", 1.0, 3), backbone("mobilenet", 0.5, 4)])
     assert width_sweep(mismatched) == []
+
+
+def test_scores_print_two_decimals_a_real_minus_sign_and_no_negative_zero():
+    assert score(0.4216) == "0.42" and score(-0.256) == "\u22120.26" and score(-0.0004) == "0.00" and score(0.0) == "0.00"
