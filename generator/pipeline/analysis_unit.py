@@ -21,6 +21,7 @@ from generator.pipeline.arrays import ImageAnalysis
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
     from generator.cache import Cache
+    from generator.images import SourceImage
     from generator.plan.units import AnalysisUnit, BackbonePlan
 
 
@@ -46,12 +47,19 @@ def analyse_images(
     return {unit.image.id: ImageAnalysis.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
 
 
+def padded_batch(backbone: Backbone, images: list[SourceImage], size: int) -> np.ndarray:
+    """The photos resized and preprocessed for ``backbone``, padded with blank images to ``size``: measured on
+    TensorFlow's CPU kernels, a photo's results then do not depend on which photos share its batch (see
+    ``plan.units.IMAGE_BATCH``). The scores unit prepares its photos here too, as for their analysis."""
+    pixels = np.stack([image.resized(backbone.input_shape[:2]) for image in images])
+    blanks = np.zeros((size - len(images), *pixels.shape[1:]), pixels.dtype)
+    return backbone.preprocess(np.concatenate([pixels, blanks]))
+
+
 def _analyse_batch(plan: BackbonePlan, backbone: Backbone, batch: list[AnalysisUnit]) -> list[ImageAnalysis]:
     settings = plan.analysis
     layers = list(settings.layers)
-    pixels = np.stack([unit.image.resized(backbone.input_shape[:2]) for unit in batch])
-    blanks = np.zeros((settings.batch - len(batch), *pixels.shape[1:]), pixels.dtype)
-    pixels = backbone.preprocess(np.concatenate([pixels, blanks]))
+    pixels = padded_batch(backbone, [unit.image for unit in batch], settings.batch)
 
     def kept(activations: dict[str, np.ndarray], row: int) -> dict[str, np.ndarray]:
         """What is stored of an image's activations: only what its activation grids show, if it has any."""

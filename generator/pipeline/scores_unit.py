@@ -4,8 +4,8 @@ Per image, every heatmap of its analysis (each drawn layer and method) and a ran
 maps go through ``compute.faithfulness`` for the class the analysis explained; the network with its weights
 re-drawn (``compute.sanity.randomized``, built once per backbone) explains the same photos for the same classes,
 ``IMAGE_BATCH`` at a time in one eager pass, and each map is rank-correlated with its counterpart. This module's
-import closure is the code hash of every scores key (``plan.keys``); the photo is resized and preprocessed as for
-its analysis.
+import closure is the code hash of every scores key (``plan.keys``); the photos are resized and preprocessed by
+the analysis unit's ``padded_batch``, as for their analysis.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from generator.backbones import Backbone  # at run time on purpose: the networks
 from generator.compute.faithfulness import photo_curves, random_map
 from generator.compute.heatmaps import explain
 from generator.compute.sanity import rank_correlation, randomized
-import generator.images  # noqa: F401  at run time on purpose: photos are resized by its code (the code hash)
+from generator.pipeline.analysis_unit import padded_batch
 from generator.pipeline.arrays import ImageAnalysis, PhotoScores
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
@@ -42,7 +42,7 @@ def score_images(
         batch_size = plan.analysis.batch
         for start in range(0, len(missing), batch_size):
             batch = [units[index] for index in missing[start : start + batch_size]]
-            pixels = _pixels(backbone, batch, batch_size)
+            pixels = padded_batch(backbone, [unit.image for unit in batch], batch_size)
             sanity = _sanity(plan, redrawn[0], pixels, [analyses[unit.image.id] for unit in batch])
             for row, unit in enumerate(batch):
                 scores = _score(plan, backbone, pixels[row], unit, analyses[unit.image.id], sanity[row])
@@ -51,14 +51,6 @@ def score_images(
 
     stored = cache.arrays.get_or_make_many([unit.key for unit in units], make, redo=lambda index: redo(units[index].path))
     return {unit.image.id: PhotoScores.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
-
-
-def _pixels(backbone: Backbone, batch: list[ScoresUnit], batch_size: int) -> np.ndarray:
-    """The batch's photos preprocessed as for their analysis, padded with blank images to a full batch: a photo's
-    re-drawn maps then do not depend on which photos share its batch (see ``plan.units.IMAGE_BATCH``)."""
-    pixels = np.stack([unit.image.resized(backbone.input_shape[:2]) for unit in batch])
-    blanks = np.zeros((batch_size - len(batch), *pixels.shape[1:]), pixels.dtype)
-    return backbone.preprocess(np.concatenate([pixels, blanks]))
 
 
 def _sanity(plan: BackbonePlan, redrawn, pixels: np.ndarray, analyses: list[ImageAnalysis]) -> np.ndarray:
