@@ -75,6 +75,9 @@ class BestHeatmap:
     score: MethodScore
     all_flagged: bool
     """Every map failed the sanity check, so the best of them is shown with a warning."""
+    depth: int = 0
+    """Where it is: the layer's place among the drawn layers, and the method's among the layer's methods."""
+    method_index: int = 0
 
 
 def layer_scores(
@@ -101,9 +104,9 @@ def layer_scores(
 
 def best_heatmap(scores: Sequence[LayerScores]) -> BestHeatmap | None:
     """The layer and method by ``RULE``; among equal scores the deeper layer. None without scores."""
-    candidates = [(layer.layer, depth, method) for depth, layer in enumerate(scores) for method in layer.methods]
+    candidates = [(depth, index, method) for depth, layer in enumerate(scores) for index, method in enumerate(layer.methods)]
     if not candidates:
         return None
     passing = [candidate for candidate in candidates if not candidate[2].flagged]
-    layer, _, method = max(passing or candidates, key=lambda candidate: (candidate[2].score, candidate[1]))
-    return BestHeatmap(layer, method, all_flagged=not passing)
+    depth, index, method = max(passing or candidates, key=lambda candidate: (candidate[2].score, candidate[0]))
+    return BestHeatmap(scores[depth].layer, method, all_flagged=not passing, depth=depth, method_index=index)

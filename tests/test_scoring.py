@@ -41,6 +41,7 @@ def test_the_best_heatmap_skips_flagged_maps_prefers_the_deeper_layer_on_a_tie_a
     layers = layer_scores(photos, ["early", "late"], [7, 7], ["m"], ["M"], ["m"], [7])
     best = best_heatmap(layers)  # the early layer scores 0.8 but is flagged; the late one 0.7
     assert (best.layer, best.all_flagged) == ("late", False) and best.score.score == pytest.approx(0.7)
+    assert (best.depth, best.method_index) == (1, 0)
     all_flagged = [_photo(0.1, 0.9, 0.9, (0.5, 0.5))]
     all_flagged[0].sanity[0, 1] = 0.95
     best = best_heatmap(layer_scores(all_flagged, ["early", "late"], [7, 7], ["m"], ["M"], ["m"], [7]))

@@ -140,10 +140,7 @@ def _scores_chart(draw: Draw, plan: BackbonePlan, scores: list[LayerScores], bes
     if plan.faithfulness_chart is None or not scores:
         return None
     rows = range(len(scores[0].methods))
-    best_at = None
-    if best is not None:
-        depth = [layer.layer for layer in scores].index(best.layer)
-        best_at = ([method.method for method in scores[depth].methods].index(best.score.method), depth)
+    best_at = (best.method_index, best.depth) if best is not None else None
     return draw.figure(plan.faithfulness_chart, partial(
         scores_svg, [layer.layer for layer in scores], [method.title for method in scores[0].methods],
         [[layer.methods[row].insertion for layer in scores] for row in rows],
