@@ -94,7 +94,8 @@ def test_the_best_heatmap_passes_the_sanity_check_and_every_page_names_it_and_it
     card = render("image.md.j2", photo.page, photo=photo, backbones=[backbone], cam_title="Grad-CAM", top_k=3,
                   breed_class=None)
     shown = names.relative_link(names.heatmap_file(backbone.name, "conv_b", "layercam", "second"), photo.page)
-    assert f'src="{shown}"' in card and "LayerCAM at conv\\_b (best of the network: 0.50, chance 0.10)" in card
+    # its own paragraph: the predictions' list starts after a blank line
+    assert f'src="{shown}"' in card and "LayerCAM at conv\\_b (best of the network: 0.50, chance 0.10)\n\n" in card
     assert RULE in card
     compare = render("compare.md.j2", names.COMPARE_PAGE, backbones=[backbone], photos=list(photos.values()),
                      untrained=False)
@@ -108,7 +109,7 @@ def test_without_scores_the_photo_page_shows_the_deepest_layers_first_method_and
     card = render("image.md.j2", photo.page, photo=photo, backbones=[backbone], cam_title="Grad-CAM", top_k=3,
                   breed_class=None)
     shown = names.relative_link(names.heatmap_file(backbone.name, "conv_b", "gradcam", "first"), photo.page)
-    assert f'src="{shown}"' in card and "Grad-CAM at conv\\_b (deepest drawn layer)" in card
+    assert f'src="{shown}"' in card and "Grad-CAM at conv\\_b (deepest drawn layer)\n\n" in card
     layer_page = render("layer.md.j2", backbone.layers[0].page, backbone=backbone, layer=backbone.layers[0], photos=photos)
     assert "How faithful" not in layer_page
     assert "Which heatmap to trust" not in render("backbone.md.j2", backbone.page, backbone=backbone, photos=photos, breeds=None)
