@@ -3,27 +3,32 @@
 People predict what a unit responds to better from natural photos that excite it than from its synthetic image
 (Borowski et al., ICLR 2021); OpenAI Microscope shows both. Here every drawn layer of a backbone is read in one
 multi-output forward pass per batch of photos, each channel's maximum (and where it is) is taken inside the
-compiled pass, and a running top-``k`` per channel is kept: memory does not grow with the number of photos, and
-no activation map leaves the graph unless a photo may give several examples (``per_image > 1``, for small sets).
+compiled pass, together with a small patch of the channel's response map over the unit's receptive field (the
+overlay of its crop), and a running top-``k`` per channel is kept: memory does not grow with the number of
+photos, and no activation map leaves the graph unless a photo may give several examples (``per_image > 1``, for
+small sets).
 
 Candidates are ordered by value, then image index, row and column (lower first): a total order, so merging the
-top-``k`` lists of disjoint photo sets (shards, cached batches) gives exactly the top-``k`` of their union.
+top-``k`` lists of disjoint photo sets (shards, cached photo groups) gives exactly the top-``k`` of their union.
 """
 
 from __future__ import annotations
 
-import math
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from generator.compute.feed import run_model
 from generator.compute.flatten import reachable
+from generator.field_box import field_box
 
 EXAMPLES_BATCH = 32
 """Photos per forward pass (the last batch padded with blank photos, whose candidates are dropped)."""
+PATCH_SIDE = 8
+"""Samples per side of the response patch kept with each example: the crop's overlay (a few cells of an early
+layer's map, the whole 7 x 7 map of a late one)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class TopExamples:
     """float64 (channels,): the sum over the photos of each channel's strongest response in the photo."""
     fired: np.ndarray | None = None
     """int64 (channels,): on how many photos each channel's strongest response is above 0."""
+    patches: np.ndarray | None = None
+    """uint8 (channels, k, side, side): each example's response map sampled over the unit's receptive field
+    (``field_box``), as a fraction of the example's value (255: the value itself); None when not asked for."""
 
     @property
     def k(self) -> int:
@@ -66,9 +74,16 @@ class TopExamples:
         return self.fired == 0
 
     @classmethod
-    def empty(cls, channels: int, k: int) -> "TopExamples":
+    def empty(cls, channels: int, k: int, patch: int = 0) -> "TopExamples":
         return cls(np.full((channels, k), -np.inf, np.float32), np.full((channels, k), -1, np.int64),
-                   np.zeros((channels, k), np.int32), np.zeros((channels, k), np.int32))
+                   np.zeros((channels, k), np.int32), np.zeros((channels, k), np.int32),
+                   patches=np.zeros((channels, k, patch, patch), np.uint8) if patch else None)
+
+    def renumbered(self, numbers: np.ndarray) -> "TopExamples":
+        """The same examples with image index i replaced by ``numbers[i]`` (empty slots stay -1): from a photo
+        group's own numbering to the whole set's."""
+        numbers = np.asarray(numbers, np.int64)
+        return replace(self, image_index=np.where(self.image_index < 0, -1, numbers[np.maximum(self.image_index, 0)]))
 
 
 def merge(first: TopExamples, second: TopExamples, k: int | None = None) -> TopExamples:
@@ -85,22 +100,107 @@ def merge(first: TopExamples, second: TopExamples, k: int | None = None) -> TopE
                         np.where(missing, np.iinfo(np.int64).max, images), -np.where(missing, -np.inf, values)), axis=1)
     order = order[:, :k]
     pick = lambda array: np.take_along_axis(array, order, axis=1)  # noqa: E731
-    merged = TopExamples(pick(values).astype(np.float32), pick(images), pick(ys).astype(np.int32), pick(xs).astype(np.int32))
-    if first.response_sum is None or second.response_sum is None:  # candidates of photos already counted
-        return replace(merged, photos=first.photos, response_sum=first.response_sum, fired=first.fired)
+    merged = TopExamples(pick(values).astype(np.float32), pick(images), pick(ys).astype(np.int32), pick(xs).astype(np.int32),
+                         patches=_pick_patches(first.patches, second.patches, order))
+    return _with_statistics(merged, first, second)
+
+
+def _with_statistics(merged: TopExamples, first: TopExamples, second: TopExamples) -> TopExamples:
+    """``merged`` with the statistics of both photo sets added; a bare list of candidates adds none."""
+    if first.response_sum is None or second.response_sum is None:
+        kept = first if second.response_sum is None else second
+        return replace(merged, photos=kept.photos, response_sum=kept.response_sum, fired=kept.fired)
     return replace(merged, photos=first.photos + second.photos, response_sum=first.response_sum + second.response_sum,
                    fired=first.fired + second.fired)
 
 
+def _pick_patches(first: np.ndarray | None, second: np.ndarray | None, order: np.ndarray) -> np.ndarray | None:
+    if first is None or second is None:
+        return None
+    patches = np.concatenate([first, second], axis=1)
+    return np.take_along_axis(patches, order[:, :, None, None], axis=1)
+
+
+@dataclass(frozen=True)
+class PhotoCandidates:
+    """One batch's candidates of one layer, photo by photo: what a photo group (a cached unit) takes its share of."""
+
+    candidates: TopExamples
+    """(channels, photos x per_image): photo ``i``'s candidates in columns ``i * per_image`` onwards, image index ``i``."""
+    maxima: np.ndarray
+    """float32 (photos, channels): each photo's strongest response per channel (its statistics)."""
+    per_image: int
+
+    def take(self, rows: Sequence[int], numbers: Sequence[int]) -> TopExamples:
+        """The candidates and statistics of the batch's photos ``rows``, numbered ``numbers``."""
+        rows = np.asarray(rows, np.int64)
+        columns = (rows[:, None] * self.per_image + np.arange(self.per_image)[None, :]).ravel()
+        numbering = np.full(len(self.maxima), -1, np.int64)
+        numbering[rows] = numbers
+        found = self.candidates
+        taken = TopExamples(found.values[:, columns], found.image_index[:, columns], found.y[:, columns], found.x[:, columns],
+                            patches=None if found.patches is None else found.patches[:, columns])
+        maxima = self.maxima[rows]
+        return replace(taken.renumbered(numbering), photos=len(rows), response_sum=maxima.sum(axis=0, dtype=np.float64),
+                       fired=(maxima > 0).sum(axis=0).astype(np.int64))
+
+
+@dataclass(frozen=True)
+class ExampleSearch:
+    """What to look for, besides the photos: the layers, how many channels of each, and what to keep of an example."""
+
+    layer_names: tuple[str, ...]
+    per_image: int = 1
+    """Candidates per photo and channel: 1 gives distinct photos; more lets a small set fill ``k`` with positions
+    of one photo at least ``separation`` cells apart, so that their crops do not overlap much."""
+    channels: int | None = None
+    """The first channels of each layer (the units a mosaic shows); None: all of them."""
+    fields: tuple[int | None, ...] | None = None
+    """Each layer's receptive field in input pixels (None where unknown), for the patches."""
+    patch: int = 0
+    """Side of the response patch kept per example (0: none); needs ``fields``."""
+    separation: tuple[int, ...] | None = None
+    """Per layer, the least distance in cells between two examples of one photo (default: a quarter of the map's side)."""
+
+
+def batch_candidates(model, batch: np.ndarray, search: ExampleSearch,
+                     batch_size: int = EXAMPLES_BATCH) -> dict[str, PhotoCandidates]:
+    """Per layer of ``search``, the candidates of the preprocessed photos ``batch`` (at most ``batch_size``,
+    padded to it with blank photos so that every pass has the same shape), photo by photo."""
+    batch = np.asarray(batch, dtype=np.float32)
+    rows = len(batch)
+    if batch.ndim != 4 or rows > batch_size:
+        raise ValueError(f"expected batches of at most {batch_size} preprocessed images (n, H, W, C), got shape {batch.shape}")
+    if search.patch and search.fields is None:
+        raise ValueError("patches need each layer's receptive field (ExampleSearch.fields)")
+    padded = np.concatenate([batch, np.zeros((batch_size - rows, *batch.shape[1:]), np.float32)]) if rows < batch_size else batch
+    outputs = _maxima_pass(model, search, tuple(batch.shape[1:3]))(padded)
+    found = {}
+    for depth, (name, output) in enumerate(zip(search.layer_names, outputs, strict=True)):
+        if search.per_image == 1:
+            maxima, ys, xs = (np.asarray(part)[:rows] for part in output[:3])
+            patches = np.asarray(output[3])[:rows].transpose(1, 0, 2, 3) if search.patch else None
+            candidates = TopExamples(maxima.T.astype(np.float32), np.broadcast_to(np.arange(rows), maxima.T.shape).astype(np.int64),
+                                     ys.T.astype(np.int32), xs.T.astype(np.int32), patches=patches)
+        else:
+            maps = np.asarray(output, dtype=np.float32)[:rows]
+            maxima = maps.max(axis=(1, 2))
+            distance = (search.separation[depth] if search.separation else 0) or max(1, max(maps.shape[1:3]) // 4)
+            field = search.fields[depth] if search.fields else None
+            candidates = _spread_candidates(maps, search.per_image, distance, search.patch, field, tuple(batch.shape[1:3]))
+        found[name] = PhotoCandidates(candidates, maxima.astype(np.float32), search.per_image)
+    return found
+
+
 def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: list[str], k: int, *,
                  batch_size: int = EXAMPLES_BATCH, per_image: int = 1, first_index: int = 0,
-                 separation: dict[str, int] | None = None) -> dict[str, TopExamples]:
+                 separation: dict[str, int] | None = None, channels: int | None = None,
+                 fields: dict[str, int | None] | None = None, patch: int = 0) -> dict[str, TopExamples]:
     """Per layer, each channel's ``k`` strongest responses over preprocessed ``images`` (N, H, W, C), or over an
     iterable of such batches of at most ``batch_size`` photos (a build streams its photos: memory stays flat).
 
-    ``per_image`` candidates per photo and channel: 1 gives ``k`` distinct photos; more lets a small set fill
-    ``k`` with positions of one photo at least ``separation[layer]`` cells apart (default: a quarter of the map's
-    side) in both directions, so that their crops do not overlap much. Photos are numbered from ``first_index``.
+    ``per_image``, ``separation``, ``channels``, ``fields`` and ``patch``: see ``ExampleSearch`` (``separation``
+    and ``fields`` by layer name). Photos are numbered from ``first_index``.
     """
     if k < 1 or per_image < 1:
         raise ValueError(f"k and per_image must be at least 1, got {k} and {per_image}")
@@ -109,111 +209,106 @@ def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: 
             raise ValueError(f"expected preprocessed images (N, H, W, C), got shape {images.shape}")
         array = images
         images = (array[start : start + batch_size] for start in range(0, len(array), batch_size))
-    forward = _maxima_pass(model, tuple(layer_names), per_image > 1)
+    search = ExampleSearch(
+        tuple(layer_names), per_image, channels, tuple((fields or {}).get(name) for name in layer_names) if fields else None,
+        patch, tuple((separation or {}).get(name, 0) for name in layer_names) if separation else None,
+    )
     found: dict[str, TopExamples] = {}
-    sums: dict[str, np.ndarray] = {}
-    fired: dict[str, np.ndarray] = {}
-    start = 0
+    start = first_index
     for batch in images:
-        batch = np.asarray(batch, dtype=np.float32)
         rows = len(batch)
-        if batch.ndim != 4 or rows > batch_size:
-            raise ValueError(f"expected batches of at most {batch_size} preprocessed images (n, H, W, C), "
-                             f"got shape {batch.shape}")
-        padded = np.concatenate([batch, np.zeros((batch_size - rows, *batch.shape[1:]), np.float32)]) if rows < batch_size else batch
-        outputs = forward(padded)
-        for name, output in zip(layer_names, outputs, strict=True):
-            if per_image == 1:
-                maxima = np.asarray(output[0])[:rows]
-                candidates = _single_candidates(maxima, *(np.asarray(part)[:rows] for part in output[1:]), first_index + start)
-                kept = found.get(name) or TopExamples.empty(candidates.values.shape[0], k)
-                found[name] = _append(kept, candidates)
-            else:
-                maps = np.asarray(output, dtype=np.float32)[:rows]
-                maxima = maps.max(axis=(1, 2))
-                distance = (separation or {}).get(name) or max(1, max(maps.shape[1:3]) // 4)
-                candidates = _spread_candidates(maps, per_image, distance, first_index + start)
-                found[name] = merge(found.get(name) or TopExamples.empty(candidates.values.shape[0], k), candidates, k)
-            sums[name] = sums.get(name, 0.0) + maxima.sum(axis=0, dtype=np.float64)
-            fired[name] = fired.get(name, 0) + (maxima > 0).sum(axis=0)
+        for name, candidates in batch_candidates(model, batch, search, batch_size).items():
+            taken = candidates.take(range(rows), range(start, start + rows))
+            kept = found.get(name) or replace(TopExamples.empty(taken.values.shape[0], k, patch), photos=0,
+                                              response_sum=np.zeros(taken.values.shape[0]), fired=np.zeros(taken.values.shape[0], np.int64))
+            found[name] = _append(kept, taken) if per_image == 1 else merge(kept, taken, k)
         start += rows
-    return {name: replace(examples, photos=start, response_sum=sums[name], fired=fired[name].astype(np.int64))
-            for name, examples in found.items()}
+    return found
 
 
 def _append(kept: TopExamples, later: TopExamples) -> TopExamples:
     """``merge`` for a stream: ``later`` holds one candidate per photo, photos after all of ``kept``'s, in order.
 
     Then the total order is a stable sort by value alone (an equal value keeps the earlier photo), and a batch
-    that beats no channel's k-th value changes nothing. Profiled on MobileNetV2's 52 layers: 5 % of the engine's
-    time (0.085 s of 1.70 s for three batches of 32), the rest in the network's pass.
+    that beats no channel's k-th value changes only the statistics. Profiled on MobileNetV2's 52 layers: 5 % of
+    the engine's time (0.085 s of 1.70 s for three batches of 32), the rest in the network's pass.
     """
     threshold = kept.values[:, -1:]
     if not (later.values > threshold).any():
-        return kept
+        return _with_statistics(kept, kept, later)
     values = np.concatenate([kept.values, later.values], axis=1)
     order = np.argsort(-values, axis=1, kind="stable")[:, : kept.k]
     pick = lambda first, second: np.take_along_axis(np.concatenate([first, second], axis=1), order, axis=1)  # noqa: E731
-    return replace(kept, values=np.take_along_axis(values, order, axis=1),
-                   image_index=pick(kept.image_index, later.image_index), y=pick(kept.y, later.y), x=pick(kept.x, later.x))
+    merged = replace(kept, values=np.take_along_axis(values, order, axis=1), image_index=pick(kept.image_index, later.image_index),
+                     y=pick(kept.y, later.y), x=pick(kept.x, later.x), patches=_pick_patches(kept.patches, later.patches, order))
+    return _with_statistics(merged, kept, later)
 
 
-def _single_candidates(maxima: np.ndarray, ys: np.ndarray, xs: np.ndarray, first: int) -> TopExamples:
-    """(N, C) maxima and their rows and columns -> one candidate per photo and channel, as (C, N) lists."""
-    count = maxima.shape[0]
-    images = np.broadcast_to(np.arange(first, first + count)[None, :], (maxima.shape[1], count))
-    return TopExamples(maxima.T.astype(np.float32), images.astype(np.int64), ys.T.astype(np.int32), xs.T.astype(np.int32))
-
-
-def _spread_candidates(maps: np.ndarray, per_image: int, distance: int, first: int) -> TopExamples:
+def _spread_candidates(maps: np.ndarray, per_image: int, distance: int, patch: int, field: int | None,
+                       input_shape: tuple[int, int]) -> TopExamples:
     """Up to ``per_image`` positions per photo and channel, greedily strongest first, each at least ``distance``
-    cells from those already taken (a Chebyshev distance), from (N, h, w, C) maps."""
+    cells from those already taken (a Chebyshev distance), from (N, h, w, C) maps; photo ``i``'s in columns
+    ``i * per_image`` onwards."""
     count, height, width, channels = maps.shape
     values = np.full((channels, count * per_image), -np.inf, np.float32)
     images = np.full((channels, count * per_image), -1, np.int64)
     ys = np.zeros((channels, count * per_image), np.int32)
     xs = np.zeros((channels, count * per_image), np.int32)
+    patches = np.zeros((channels, count * per_image, patch, patch), np.uint8) if patch else None
     rows, columns = np.mgrid[0:height, 0:width]
-    for photo in range(count):
-        remaining = maps[photo].copy()  # (h, w, C)
-        for pick in range(per_image):
-            flat = remaining.reshape(-1, channels)
-            best = flat.argmax(axis=0)  # the first (row-major) among equal values
-            value = flat[best, np.arange(channels)]
-            slot = photo * per_image + pick
-            taken = np.isfinite(value)
-            values[taken, slot], images[taken, slot] = value[taken], first + photo
-            ys[:, slot], xs[:, slot] = best // width, best % width
-            near = (np.abs(rows[..., None] - (best // width)) < distance) & (np.abs(columns[..., None] - (best % width)) < distance)
-            remaining[near] = -np.inf
-    return TopExamples(values, images, ys, xs)
+    remaining = maps.copy()  # (N, h, w, C)
+    for pick in range(per_image):
+        flat = remaining.reshape(count, -1, channels)
+        best = flat.argmax(axis=1)  # (N, C): the first (row-major) among equal values
+        value = np.take_along_axis(flat, best[:, None, :], axis=1)[:, 0]
+        slots = np.arange(count) * per_image + pick
+        taken = np.isfinite(value)  # (N, C)
+        values[:, slots] = np.where(taken, value, -np.inf).T
+        images[:, slots] = np.where(taken, np.arange(count)[:, None], -1).T
+        ys[:, slots], xs[:, slots] = (best // width).T, (best % width).T
+        if patch:
+            sampled = _patches(maps, best // width, best % width, np.where(taken, value, 0.0), field, input_shape, patch)
+            patches[:, slots] = np.asarray(sampled).transpose(1, 0, 2, 3)
+        near = ((np.abs(rows[None, :, :, None] - (best // width)[:, None, None, :]) < distance)
+                & (np.abs(columns[None, :, :, None] - (best % width)[:, None, None, :]) < distance))
+        remaining[near] = -np.inf
+    return TopExamples(values, images, ys, xs, patches=patches)
 
 
 _PASSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _maxima_pass(model, layer_names: tuple[str, ...], whole_maps: bool):
-    """One compiled multi-output pass: per layer, (max, row, column) per photo and channel, or the whole maps."""
+def _maxima_pass(model, search: ExampleSearch, input_shape: tuple[int, int]):
+    """One compiled multi-output pass: per layer, (max, row, column[, patches]) per photo and channel, or the
+    whole maps of the first channels (``per_image > 1``)."""
     per_model = _PASSES.setdefault(model, {})
-    if (layer_names, whole_maps) not in per_model:
+    if (search, input_shape) not in per_model:
         import keras
         import tensorflow as tf
 
-        flat, names = reachable(model, list(layer_names))
+        flat, names = reachable(model, list(search.layer_names))
         probe = keras.Model(flat.inputs, [flat.get_layer(name).output for name in names])
 
         def maxima(batch):
             outputs = run_model(probe, batch, training=False)
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            if whole_maps:
-                return [tf.cast(output, tf.float32) for output in outputs]
             found = []
-            for output in outputs:
-                found.append(_first_maximum(tf.cast(output, tf.float32)))
+            for depth, output in enumerate(outputs):
+                maps = tf.cast(output, tf.float32)
+                if search.channels is not None:
+                    maps = maps[..., : search.channels]
+                if search.per_image > 1:
+                    found.append(maps)
+                    continue
+                value, y, x = _first_maximum(maps)
+                if search.patch:
+                    found.append((value, y, x, _patches(maps, y, x, value, search.fields[depth], input_shape, search.patch)))
+                else:
+                    found.append((value, y, x))
             return found
 
-        per_model[layer_names, whole_maps] = tf.function(maxima, reduce_retracing=True)
-    return per_model[layer_names, whole_maps]
+        per_model[search, input_shape] = tf.function(maxima, reduce_retracing=True)
+    return per_model[search, input_shape]
 
 
 def _first_maximum(maps):
@@ -241,20 +336,34 @@ def _first_maximum(maps):
     return value, y, x
 
 
-def crop_box(y: int, x: int, map_shape: tuple[int, int], image_shape: tuple[int, int],
-             field: int | None) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) in the photo's pixels of unit (``y``, ``x``)'s receptive field: a square of
-    ``field`` pixels (the whole photo when None) centred on the unit, clipped at the photo's border.
+def _patches(maps, ys, xs, values, field: int | None, input_shape: tuple[int, int], side: int):
+    """uint8 (N, C, side, side): each channel's map sampled bilinearly at the centres of ``side`` x ``side`` equal
+    cells of the field box (``field_box``) of unit (``ys``, ``xs``), as a fraction of ``values`` (0 where the
+    value is not above 0). Inside the compiled pass, or eagerly on NumPy maps (the spread candidates).
 
-    A unit's centre is where its cell falls when the map is laid over the photo (the "same" padding of the Keras
-    Applications keeps output cell i centred at (i + 0.5) x stride input pixels).
+    The map is padded by one mirrored cell, so the box's edge beyond the outermost cell centres takes their
+    values; outside the map and that cell (outside the input) the samples are 0 (the crop is grey there).
     """
-    height, width = image_shape
-    if field is None:
-        return 0, 0, height, width
-    centre_y = (y + 0.5) * height / map_shape[0]
-    centre_x = (x + 0.5) * width / map_shape[1]
-    half = field / 2
-    top, left = max(0, math.floor(centre_y - half)), max(0, math.floor(centre_x - half))
-    bottom, right = min(height, math.ceil(centre_y + half)), min(width, math.ceil(centre_x + half))
-    return top, left, bottom, right
+    import tensorflow as tf
+
+    maps = tf.convert_to_tensor(maps, tf.float32)
+    rows, columns = int(maps.shape[1]), int(maps.shape[2])
+    count, channels = tf.shape(maps)[0], tf.shape(maps)[3]
+    height, width = input_shape
+    top, left, box_height, box_width = field_box(tf.cast(ys, tf.float32), tf.cast(xs, tf.float32), (rows, columns),
+                                                 input_shape, field)
+    first_y, last_y = top + 0.5 * box_height / side, top + (side - 0.5) * box_height / side
+    first_x, last_x = left + 0.5 * box_width / side, left + (side - 0.5) * box_width / side
+    # input pixel u -> index in the padded map (u * rows / height - 0.5 + 1) -> crop_and_resize's [0, 1] over it
+    along_y = lambda u: (u * rows / height + 0.5) / (rows + 1)  # noqa: E731
+    along_x = lambda u: (u * columns / width + 0.5) / (columns + 1)  # noqa: E731
+    boxes = tf.stack([along_y(first_y), along_x(first_x), along_y(last_y), along_x(last_x)], axis=-1)
+    one_map_each = tf.reshape(tf.transpose(maps, [0, 3, 1, 2]), [-1, rows, columns, 1])
+    padded = tf.pad(one_map_each, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")
+    sampled = tf.image.crop_and_resize(padded, tf.reshape(boxes, [-1, 4]), tf.range(count * channels), [side, side],
+                                       extrapolation_value=0.0)
+    sampled = tf.reshape(sampled, [count, channels, side, side])
+    values = tf.cast(values, tf.float32)
+    scale = tf.where(values > 0, values, tf.ones_like(values))[:, :, None, None]
+    fraction = tf.where(values[:, :, None, None] > 0, tf.clip_by_value(sampled / scale, 0.0, 1.0), 0.0)
+    return tf.cast(tf.round(fraction * 255.0), tf.uint8)

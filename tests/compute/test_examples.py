@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from generator.compute.activations import layer_activations
-from generator.compute.examples import TopExamples, crop_box, merge, top_examples
+from generator.compute.examples import TopExamples, merge, top_examples
+from generator.field_box import field_box
 from tests.compute.test_filters import _stripes_dataset
 
 
@@ -92,15 +93,15 @@ def test_a_small_set_gives_several_spread_examples_per_photo(trained):
                     assert max(abs(cells[a][0] - cells[b][0]), abs(cells[a][1] - cells[b][1])) >= 8, cells
 
 
-def test_a_crop_is_the_receptive_field_centred_on_the_unit_and_clipped_at_the_border():
-    # a 7 x 7 map over a 224 px photo: cell (3, 3) is centred at 112 px
-    assert crop_box(3, 3, (7, 7), (224, 224), 64) == (80, 80, 144, 144)
-    assert crop_box(0, 0, (7, 7), (224, 224), 64) == (0, 0, 48, 48)  # the top-left corner, clipped
-    assert crop_box(6, 0, (7, 7), (224, 224), 64) == (176, 0, 224, 48)  # bottom-left
-    assert crop_box(2, 5, (7, 7), (224, 300), 1000) == (0, 0, 224, 300)  # a field wider than the photo
-    assert crop_box(2, 5, (7, 7), (224, 224), None) == (0, 0, 224, 224)  # unknown field: the whole photo
-    top, left, bottom, right = crop_box(10, 20, (56, 56), (224, 224), 11)
-    assert (bottom - top, right - left) == (12, 12) and top <= 42 <= bottom and left <= 82 <= right
+def test_a_units_field_box_is_its_receptive_field_centred_on_its_cell():
+    # a 7 x 7 map over a 224 px input: cell (3, 3) is centred at 112 px
+    assert field_box(3, 3, (7, 7), (224, 224), 64) == (80.0, 80.0, 64.0, 64.0)
+    assert field_box(0, 0, (7, 7), (224, 224), 64) == (-16.0, -16.0, 64.0, 64.0)  # the corner: partly outside
+    assert field_box(6, 0, (7, 7), (224, 224), 64) == (176.0, -16.0, 64.0, 64.0)
+    assert field_box(2, 5, (7, 7), (224, 300), 1000)[2:] == (300.0, 300.0)  # wider than the input: its longer side
+    assert field_box(2, 5, (7, 7), (224, 224), None) == (0.0, 0.0, 224.0, 224.0)  # unknown field: the whole input
+    top, left, height, width = field_box(10, 20, (56, 56), (224, 224), 11)
+    assert (top + height / 2, left + width / 2) == (42.0, 82.0)
 
 
 def test_bad_input_is_refused_with_what_was_expected(trained):
@@ -159,3 +160,74 @@ def test_each_unit_gets_its_mean_strongest_response_how_often_it_fires_and_a_dea
                    top_examples(network, images[50:], ["probe"], 4, first_index=50)["probe"])
     assert halves.photos == len(images) and halves.fired.tolist() == found.fired.tolist()
     np.testing.assert_allclose(halves.response_sum, found.response_sum, rtol=1e-6)
+
+
+def _identity_network(height: int, width: int, channels: int):
+    import keras
+
+    inputs = keras.Input((height, width, channels))
+    return keras.Model(inputs, keras.layers.Activation("linear", name="maps")(inputs))
+
+
+def test_each_example_keeps_its_response_map_over_the_units_field_as_a_fraction_of_its_value():
+    """Maps as the input itself (stride 1): a 5 px field sampled 5 x 5 lands on the cells around the maximum; past
+    the border, one mirrored cell, then 0 (the crop is grey outside the input, so neither is seen)."""
+    maps = np.zeros((1, 16, 16, 2), np.float32)
+    pattern = np.arange(25, dtype=np.float32).reshape(5, 5) / 10.0
+    maps[0, 4:9, 6:11, 0] = pattern
+    maps[0, 6, 8, 0] = 8.0  # the maximum, the pattern's centre
+    maps[0, 0, 0, 1], maps[0, 0, 1, 1], maps[0, 1, 0, 1] = 4.0, 2.0, 1.0
+    found = top_examples(_identity_network(16, 16, 2), maps, ["maps"], 1, fields={"maps": 5}, patch=5)["maps"]
+    assert (found.y[:, 0].tolist(), found.x[:, 0].tolist()) == ([6, 0], [8, 0])
+    expected = maps[0, 4:9, 6:11, 0] / 8.0
+    np.testing.assert_allclose(found.patches[0, 0] / 255.0, expected, atol=0.5 / 255)
+    corner = found.patches[1, 0] / 255.0
+    assert corner[0].max() == 0 and corner[:, 0].max() == 0  # beyond the mirrored cell: 0
+    np.testing.assert_array_equal(corner[1, 1:], corner[2, 1:])  # the cell just outside mirrors the edge cell
+    np.testing.assert_allclose(corner[2:4, 2:4], [[1.0, 0.5], [0.25, 0.0]], atol=0.5 / 255)
+
+
+def test_spread_examples_keep_the_same_patches_as_single_ones():
+    rng = np.random.default_rng(3)
+    maps = rng.random((3, 12, 12, 4)).astype(np.float32)
+    network = _identity_network(12, 12, 4)
+    single = top_examples(network, maps, ["maps"], 3, fields={"maps": 7}, patch=4)["maps"]
+    spread = top_examples(network, maps, ["maps"], 3, per_image=2, fields={"maps": 7}, patch=4)["maps"]
+    for channel in range(4):  # the strongest example of each channel is found by both
+        assert (spread.image_index[channel, 0], spread.y[channel, 0], spread.x[channel, 0]) == (
+            single.image_index[channel, 0], single.y[channel, 0], single.x[channel, 0])
+        np.testing.assert_array_equal(spread.patches[channel, 0], single.patches[channel, 0])
+
+
+def test_only_the_first_channels_are_searched_when_asked():
+    maps = np.random.default_rng(1).random((5, 6, 6, 8)).astype(np.float32)
+    found = top_examples(_identity_network(6, 6, 8), maps, ["maps"], 2, channels=3)["maps"]
+    assert found.values.shape == (3, 2)
+    np.testing.assert_allclose(found.values[:, 0], maps[..., :3].max(axis=(0, 1, 2)))
+
+
+def test_photo_groups_taken_from_mixed_batches_merge_to_the_whole_sets_examples(trained):
+    """A build caches examples per group of photos, computed in batches that mix groups: each group's share of a
+    batch, numbered within the group, then renumbered and merged, gives exactly the whole set's list."""
+    from generator.compute.examples import ExampleSearch, batch_candidates
+
+    model, images, _ = trained
+    images = images[:40]
+    whole = top_examples(model, images, ["conv_b"], 6, per_image=2, fields={"conv_b": 9}, patch=4)["conv_b"]
+    groups = [np.arange(40)[np.arange(40) % 3 == remainder] for remainder in range(3)]  # photos interleaved
+    search = ExampleSearch(("conv_b",), per_image=2, fields=(9,), patch=4)
+    found = [TopExamples.empty(whole.values.shape[0], 6, 4) for _ in groups]
+    for start in range(0, 40, 16):
+        candidates = batch_candidates(model, images[start : start + 16], search, 16)["conv_b"]
+        for number, group in enumerate(groups):
+            rows = [photo - start for photo in group if start <= photo < start + 16]
+            local = [int(np.searchsorted(group, start + row)) for row in rows]
+            share = candidates.take(rows, local)
+            found[number] = merge(found[number], share, 6) if found[number].response_sum is not None else share
+    merged = found[0].renumbered(groups[0])
+    for number in (1, 2):
+        merged = merge(merged, found[number].renumbered(groups[number]))
+    assert merged.photos == 40
+    for name in ("values", "image_index", "y", "x", "patches", "fired"):
+        np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name), err_msg=name)
+    np.testing.assert_allclose(merged.response_sum, whole.response_sum, rtol=1e-6)

@@ -1,0 +1,28 @@
+"""Where a unit of a layer looks on the network's input: the square of its receptive field, centred on the unit.
+
+The one formula both sides use: the compute stage samples a unit's response map over this box (inside the
+compiled pass, so it is written with arithmetic operators only and works on NumPy arrays and TensorFlow tensors
+alike), and the draw stage crops the photo over the same box. A unit's centre is where its cell falls when the
+map is laid over the input: the "same" padding of the Keras Applications keeps output cell i centred at
+(i + 0.5) x stride input pixels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def field_box(y: Any, x: Any, map_shape: tuple[int, int], input_shape: tuple[int, int],
+              field: int | None) -> tuple[Any, Any, float, float]:
+    """(top, left, height, width) in input pixels of the field of unit (``y``, ``x``) (floats, or float tensors).
+
+    The box is not clipped: near a border part of it lies outside the input (the crop shows that part grey). A
+    field larger than the input is taken as the input's longer side, so the crop still shows the whole input's
+    scale; an unknown field (None) is the whole input.
+    """
+    height, width = input_shape
+    rows, columns = map_shape
+    if field is None:
+        return y * 0.0, x * 0.0, float(height), float(width)
+    side = float(min(field, max(height, width)))
+    return (y + 0.5) * (height / rows) - side / 2, (x + 0.5) * (width / columns) - side / 2, side, side
