@@ -157,6 +157,14 @@ class AtlasConfig(BaseModel):
     faithfulness_steps: int = Field(default=16, ge=0, le=128)
     """Steps of the deletion and insertion curves that score every heatmap (0: no scores, no sanity check); each
     photo then costs ``2 + 2 x maps x (steps - 1)`` passes through the network, a map per layer and method."""
+    examples_per_unit: int = Field(default=8, ge=0, le=32)
+    """Natural examples shown per unit of each drawn layer: the photo crops where it responds most strongly, on the
+    layer's units page (0: none)."""
+    examples: list[str] | None = Field(default=None, min_length=1)
+    """Where the natural examples come from: image files, folders or globs, or an Oxford-IIIT Pet folder (all 7,349
+    photos); default: the atlas' ``images``. Adding photos computes only the groups of photos they fall in."""
+    examples_per_breed: int | None = Field(default=None, ge=1)
+    """With an Oxford-IIIT Pet folder as ``examples``: take this many photos of each breed."""
     heatmap_alpha: float = Field(default=0.4, ge=0, le=1)
     """Weight of the heatmap colour when laid over the photo."""
     seed: int = Field(default=0, ge=0)
@@ -302,10 +310,11 @@ def _anchor_paths(data: dict[str, Any], base: Path) -> None:
     for key in ANCHORED_KEYS:
         if key in data:
             data[key] = anchor(data[key])
-    if isinstance(data.get("images"), list):
-        data["images"] = [anchor(item) for item in data["images"]]
-    elif isinstance(data.get("images"), str):
-        data["images"] = [anchor(data["images"])]
+    for key in ("images", "examples"):
+        if isinstance(data.get(key), list):
+            data[key] = [anchor(item) for item in data[key]]
+        elif isinstance(data.get(key), str):
+            data[key] = [anchor(data[key])]
     if isinstance(data.get("weights"), str) and data["weights"] not in WEIGHT_CHOICES:
         data["weights"] = anchor(data["weights"])
     for entry in data.get("backbones") or []:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+LEAST_FRACTION = 1 / 8
+"""The smallest box, as a fraction of the input's longer side: 28 px of a 224 px input. A 3 px field (a first
+convolution's) cropped alone shows a blur of two colours."""
+
 
 def field_box(y: Any, x: Any, map_shape: tuple[int, int], input_shape: tuple[int, int],
               field: int | None) -> tuple[Any, Any, float, float]:
@@ -18,11 +22,14 @@ def field_box(y: Any, x: Any, map_shape: tuple[int, int], input_shape: tuple[int
 
     The box is not clipped: near a border part of it lies outside the input (the crop shows that part grey). A
     field larger than the input is taken as the input's longer side, so the crop still shows the whole input's
-    scale; an unknown field (None) is the whole input.
+    scale; one smaller than ``LEAST_FRACTION`` of it is widened to that, so that an early layer's few pixels are
+    seen in their surroundings (the response map laid over the crop then shows the unit's neighbours of the same
+    channel too); an unknown field (None) is the whole input.
     """
     height, width = input_shape
     rows, columns = map_shape
     if field is None:
         return y * 0.0, x * 0.0, float(height), float(width)
-    side = float(min(field, max(height, width)))
+    longest = max(height, width)
+    side = float(min(max(field, longest * LEAST_FRACTION), longest))
     return (y + 0.5) * (height / rows) - side / 2, (x + 0.5) * (width / columns) - side / 2, side, side

@@ -62,6 +62,53 @@ class LayerFigure:
 
 
 @dataclass(frozen=True)
+class ExampleCrop:
+    """One natural example of a unit: which photo, and how strongly the unit responds there."""
+
+    file_name: str
+    value: float
+    photo_id: str | None
+    """The atlas photo it is (its page is linked), or None for a photo of a separate ``examples:`` set."""
+
+
+@dataclass(frozen=True)
+class FilterTile:
+    """Where a unit's filter image sits in its layer's mosaic (pixels): pages show it cut from the mosaic by CSS,
+    so the units page stores no image of its own for it."""
+
+    left: int
+    top: int
+    side: int
+    mosaic_width: int
+    mosaic_height: int
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One unit of a layer: its filter image, its natural examples and its numbers over the example set."""
+
+    index: int
+    strip: str | None
+    """The strip of its crops; None when it never fired (nothing to show)."""
+    crops: list[ExampleCrop]
+    strongest: float
+    mean: float
+    """Mean over the photos of its strongest response in each."""
+    fire_fraction: float
+    dead: bool
+    tile: FilterTile
+    filter_peak: float | None = None
+    """Its strongest activation on its own filter image."""
+
+    @property
+    def filter_ratio(self) -> float | None:
+        """Filter image's response over the best natural example's: below 1, optimisation found less than nature."""
+        if self.filter_peak is None or self.strongest <= 0:
+            return None
+        return self.filter_peak / self.strongest
+
+
+@dataclass(frozen=True)
 class LayerResult(LayerFacts):
     """A drawn layer: its facts (see ``plan.units.LayerFacts``) and its figures."""
 
@@ -74,6 +121,15 @@ class LayerResult(LayerFacts):
     figures: list[LayerFigure]
     scores: list[MethodScore] = field(default_factory=list)
     """Per CAM method, how faithful its maps are (means over the photos); empty when heatmaps are not scored."""
+    units_page: str | None = None
+    units: list[UnitResult] = field(default_factory=list)
+    """Its shown units with their natural examples; empty when none are drawn."""
+    example_photos: int = 0
+    """Photos the examples come from."""
+    examples_per_image: int = 1
+    """Examples one photo may give a unit (more than 1 when the set is smaller than the examples shown)."""
+    examples_from_atlas: bool = True
+    """Whether the examples come from the atlas' own photos (else from a separate ``examples:`` set)."""
 
 
 @dataclass(frozen=True)

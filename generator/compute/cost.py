@@ -44,3 +44,9 @@ def scores_cost(macs: int, maps: int, steps: int) -> float:
     """The scores of one image's ``maps`` heatmaps: ``2 + 2 x maps x (steps - 1)`` forward passes (see
     ``compute.faithfulness``) and the sanity check's forward and backward pass through the re-drawn network."""
     return macs * (2.0 + 2.0 * maps * max(steps - 1, 0)) + 3.0 * macs
+
+
+def examples_cost(macs: int, photos: int) -> float:
+    """The natural examples of a group of ``photos``: one forward pass each, from the whole network's MACs (the
+    drawn layers' maxima are small beside it)."""
+    return macs * float(photos)

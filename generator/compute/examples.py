@@ -26,9 +26,11 @@ from generator.field_box import field_box
 
 EXAMPLES_BATCH = 32
 """Photos per forward pass (the last batch padded with blank photos, whose candidates are dropped)."""
-PATCH_SIDE = 8
+PATCH_SIDE = 9
 """Samples per side of the response patch kept with each example: the crop's overlay (a few cells of an early
-layer's map, the whole 7 x 7 map of a late one)."""
+layer's map, the whole 7 x 7 map of a late one). Odd, so that the middle sample is the unit's own cell: with an
+even side the samples straddle it, and a sharp peak of a linear layer (MobileNetV2's projections) fell between
+them to nothing."""
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,21 @@ def filter_response(
     return filter_means(activations, tf.constant(filter_indices, tf.int32)).numpy()
 
 
+def filter_peaks(
+    model, layer_name: str, filter_indices: list[int], images: np.ndarray, *, preprocess: Callable | None = None
+) -> np.ndarray:
+    """Strongest activation of filter ``filter_indices[i]`` anywhere on uint8 image ``i``: comparable with a unit's
+    natural examples, whose value is a photo's strongest response (``compute.examples``)."""
+    import tensorflow as tf
+
+    preprocess = preprocess or scale_to_unit_range
+    flat, (layer_name,) = reachable(model, [layer_name])
+    features = truncated_model(flat, layer_name)
+    activations = run_model(features, preprocess(tf.constant(np.asarray(images, np.float32))), training=False)
+    chosen = tf.gather(tf.cast(activations, tf.float32), tf.constant(filter_indices, tf.int32), axis=3, batch_dims=1)
+    return tf.reduce_max(chosen, axis=[1, 2]).numpy()
+
+
 def filter_means(activations, targets):
     """Mean activation of channel ``targets[i]`` over the space of image ``i``, in float32: what image i drives.
 

@@ -47,3 +47,9 @@ def score(value: float) -> str:
     and no sign on what rounds to zero (an untrained network's -0.0004 is '0.00', not '-0.00')."""
     text = f"{value:.2f}"
     return "0.00" if text == "-0.00" else text.replace("-", "\u2212")
+
+
+def response(value: float) -> str:
+    """A unit's activation as pages print it: three significant digits (7.318 -> '7.32', 0.0412 -> '0.0412')."""
+    text = f"{value:.3g}"
+    return "0" if text in ("-0", "0") else text.replace("-", "\u2212")

@@ -8,7 +8,7 @@ from functools import lru_cache
 import jinja2
 
 from generator.breeds import breed_class, breed_table
-from generator.pages.markdown import attr, count, md, percent, score
+from generator.pages.markdown import attr, count, md, percent, response, score
 from generator.paths import GENERATED_SUBDIR, TEMPLATES_DIR
 from generator.plan import names
 from generator.results import AtlasResult, BackboneResult
@@ -31,9 +31,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,  # Markdown, not HTML: every user-supplied string goes through |md or |attr instead
     )
-    env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link, score=score)
+    env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link, score=score, response=response)
     env.globals.update(photo_backbone_page=names.photo_backbone_page, layer_anchor=names.layer_anchor,
-                       best_rule=RULE, flag_at=FLAG_AT)
+                       unit_anchor=names.unit_anchor, best_rule=RULE, flag_at=FLAG_AT)
     env.globals["pages"] = {"compare": names.COMPARE_PAGE, "width_sweep": names.WIDTH_SWEEP_PAGE, "report": names.REPORT_PAGE,
                             "breeds": names.BREEDS_PAGE}
     return env
@@ -84,6 +84,8 @@ def write_pages(atlas: AtlasResult, writer) -> None:
         pages[backbone.page] = ("backbone.md.j2", dict(backbone=backbone, photos=photos, breeds=breeds))
         for layer in backbone.layers:
             pages[layer.page] = ("layer.md.j2", dict(backbone=backbone, layer=layer, photos=photos))
+            if layer.units_page:
+                pages[layer.units_page] = ("units.md.j2", dict(backbone=backbone, layer=layer, photos=photos))
         for photo in atlas.photos:
             pages[names.photo_backbone_page(photo.id, backbone.name)] = (
                 "photo-backbone.md.j2", dict(backbone=backbone, photo=photo))

@@ -7,8 +7,12 @@ build reads fields.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # the draw stage reads its fields; it never imports compute/
+    from generator.compute.examples import TopExamples
 
 
 @dataclass(frozen=True)
@@ -85,3 +89,8 @@ class BackboneArrays:
     """uint8 filter images (filters, size, size, 3) by layer, for the layers whose mosaic is to be drawn."""
     scores: dict[str, PhotoScores] = field(default_factory=dict)
     """By image id, when the plan scores heatmaps."""
+    examples: dict[str, "TopExamples"] = field(default_factory=dict)
+    """By layer, the natural examples of its shown units over the whole example set (image indices into
+    ``BackbonePlan.example_images``), when the plan has them."""
+    filter_peaks: dict[str, np.ndarray] = field(default_factory=dict)
+    """By layer, how strongly each shown filter's image excites it (its strongest activation on it)."""

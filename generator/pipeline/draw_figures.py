@@ -25,16 +25,20 @@ from generator.images import SourceImage
 from generator.pipeline.arrays import BackboneArrays
 from generator.plan import names
 from generator.plan.keys import PHOTO_SIDE, THUMBNAIL_SIDE
-from generator.plan.units import ACTIVATION_THUMBNAIL_SIDE, BackbonePlan, Figure, LayerPlan, PhotoPlan
+from generator.field_box import field_box
+from generator.plan.units import ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, BackbonePlan, Figure, LayerPlan, PhotoPlan
 from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
 from generator.render.confusion import confusion_svg
 from generator.render.contrast import stretch
 from generator.render.faithfulness_chart import scores_svg
 from generator.render.encode import jpeg_bytes, png_bytes, webp_bytes, webp_thumbnail
-from generator.render.mosaic import tile
+from generator.render.mosaic import tile, tile_place
 from generator.render.overlay import map_png
-from generator.results import BackboneResult, HeatmapResult, LayerFigure, LayerResult, PhotoResult
+from generator.render.unit_crops import Crop, unit_strip
+from generator.results import (
+    BackboneResult, ExampleCrop, FilterTile, HeatmapResult, LayerFigure, LayerResult, PhotoResult, UnitResult,
+)
 from generator.scoring import BestHeatmap, LayerScores, MethodScore, best_heatmap, layer_scores
 from generator.writer import Writer
 
@@ -211,4 +215,50 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
         mosaic_thumbnail=draw.thumbnail(layer.mosaic_thumbnail, mosaic),
         figures=figures,
         scores=scores,
+        units_page=layer.units_page if layer.name in arrays.examples else None,
+        units=_units(draw, plan, layer, arrays),
+        example_photos=len(plan.example_images),
+        examples_per_image=plan.examples.per_image if plan.examples else 1,
+        examples_from_atlas=plan.example_images == tuple(unit.image for unit in plan.analyses),
     )
+
+
+def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays) -> list[UnitResult]:
+    """Per shown unit: the strip of its natural examples (those where it fires), its numbers, its filter tile."""
+    examples = arrays.examples.get(layer.name)
+    if examples is None or plan.examples is None:
+        return []
+    settings, images = plan.examples, plan.example_images
+    depth = settings.layers.index(layer.name)
+    atlas_photos = {unit.image.sha256: unit.image.id for unit in plan.analyses}
+    filters = arrays.filters[layer.name]
+    peaks = arrays.filter_peaks.get(layer.name)
+    units = []
+    for unit, figure in enumerate(layer.crops):
+        slots = [slot for slot in range(examples.k) if examples.image_index[unit, slot] >= 0 and examples.values[unit, slot] > 0]
+        crops = [Crop(images[examples.image_index[unit, slot]].pixels,
+                      _photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth],
+                                 plan.input_shape[:2], settings.fields[depth], images[examples.image_index[unit, slot]].pixels.shape[:2]),
+                      examples.patches[unit, slot])
+                 for slot in slots]
+        strip = draw.figure(figure, partial(unit_strip, crops, CROP_SIDE)) if crops else None
+        top, left, height, width = tile_place(unit, len(filters), filters.shape[1], filters.shape[2])
+        units.append(UnitResult(
+            index=unit, strip=strip,
+            crops=[ExampleCrop(images[examples.image_index[unit, slot]].file_name, float(examples.values[unit, slot]),
+                               atlas_photos.get(images[examples.image_index[unit, slot]].sha256)) for slot in slots],
+            strongest=max(float(examples.values[unit, 0]), 0.0), mean=float(examples.mean_response[unit]),
+            fire_fraction=float(examples.fire_fraction[unit]), dead=bool(examples.dead[unit]),
+            tile=FilterTile(left, top, filters.shape[1], width, height),
+            filter_peak=None if peaks is None else float(peaks[unit]),
+        ))
+    return units
+
+
+def _photo_box(y: int, x: int, map_shape: tuple[int, int], input_shape: tuple[int, int], field: int | None,
+               photo_shape: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The unit's field box (``field_box``, in input pixels) in the photo's own pixels: the network saw the whole
+    photo resized to its input."""
+    top, left, height, width = field_box(int(y), int(x), map_shape, input_shape, field)
+    scale_y, scale_x = photo_shape[0] / input_shape[0], photo_shape[1] / input_shape[1]
+    return top * scale_y, left * scale_x, height * scale_y, width * scale_x

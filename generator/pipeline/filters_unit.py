@@ -12,21 +12,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from generator.backbones import Backbone  # at run time on purpose: the networks' code is part of this unit's code
-from generator.compute.filters import visualize_filters
+from generator.compute.filters import filter_peaks, visualize_filters
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the images
     from generator.cache import Cache
     from generator.plan.units import FiltersUnit
 
 
-def filter_images(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "Cache", redo: bool = False) -> np.ndarray:
-    """uint8 filter images (filters, size, size, 3) of one layer, from the cache or computed and cached.
+def filter_images(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "Cache",
+                  redo: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 filter images (filters, size, size, 3) of one layer, and how strongly each excites its filter (its
+    strongest activation on the image as shown, ``compute.filters.filter_peaks``); from the cache or computed.
 
     ``network()`` gives the loaded backbone; it is called only when the images must be computed.
     """
     def make() -> dict[str, np.ndarray]:
         backbone = network()
-        return {"images": visualize_filters(backbone.model, unit.layer, list(unit.indices), seed=unit.seed,
-                                            preprocess=backbone.preprocess_fn, recipe=unit.recipe)}
+        images = visualize_filters(backbone.model, unit.layer, list(unit.indices), seed=unit.seed,
+                                   preprocess=backbone.preprocess_fn, recipe=unit.recipe)
+        peaks = filter_peaks(backbone.model, unit.layer, list(unit.indices), images, preprocess=backbone.preprocess_fn)
+        return {"images": images, "peaks": peaks}
 
-    return cache.arrays.get_or_make(unit.key, make, redo=redo)["images"]
+    arrays = cache.arrays.get_or_make(unit.key, make, redo=redo)
+    return arrays["images"], arrays["peaks"]

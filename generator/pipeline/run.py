@@ -59,6 +59,8 @@ class _Build:
     stats: BuildStats
     mode: str
     """``plan.analysis_mode`` of the whole atlas' photo count."""
+    example_images: list[SourceImage] | None = None
+    """The set natural examples come from, when it is not the atlas' photos (``examples:``)."""
     remake_facts: bool = False
     """Read every network again instead of its stored facts (``--force``)."""
 
@@ -80,11 +82,13 @@ def build(
         reporter.warn(f"skipped {skipped.path}: {skipped.reason}")
     if not image_set.images:
         raise ConfigError(f"images: no usable image in {', '.join(config.images)}")
+    example_images = _example_images(config, reporter)
     stats.stages["images"] = time.perf_counter() - started
 
     preflight(config)
     run = _Build(config, image_set.images, Cache(config.cache_dir), redo_predicate(options.force, options.only),
-                 reporter, stats, analysis_mode(len(image_set.images)), remake_facts=options.force and not options.only)
+                 reporter, stats, analysis_mode(len(image_set.images)), example_images,
+                 remake_facts=options.force and not options.only)
     if options.shard is not None:
         _compute_shard(run, options.shard)
         stats.cache_hits, stats.computed = run.cache.arrays.hits, run.cache.computed
@@ -111,6 +115,19 @@ def build(
     return atlas, stats
 
 
+def _example_images(config: AtlasConfig, reporter: Reporter) -> list[SourceImage] | None:
+    """The photos of ``examples:``, when given (None: the atlas' own photos)."""
+    if not config.examples or config.examples_per_unit == 0:
+        return None
+    found = load_images(config.examples, config.examples_per_breed)
+    for skipped in found.skipped:
+        reporter.warn(f"examples: skipped {skipped.path}: {skipped.reason}")
+    if not found.images:
+        raise ConfigError(f"examples: no usable image in {', '.join(config.examples)}; give image files, folders or "
+                          "globs, or remove the key to take the examples from the atlas' images")
+    return found.images
+
+
 def _generated_folder(config: AtlasConfig) -> Writer:
     """The writer of the docs folder's generated sub-folder, marked as Keras Atlas' own (see ``safety``)."""
     from generator.site import prepare_docs_dir
@@ -129,7 +146,7 @@ def _backbone_stages(run: _Build, spec: BackboneSpec, draw: Draw, tag: str) -> B
     started = time.perf_counter()
     facts, network = _network(run, spec)
     with _blamed_on(facts):
-        plan = plan_backbone(spec, facts, run.images, run.config, run.mode)
+        plan = plan_backbone(spec, facts, run.images, run.config, run.mode, run.example_images)
         advance = _progress(run.reporter, tag, plan, len(plan.layers), len(run.images))
         arrays = compute_backbone(plan, network, run.cache, redo=run.redo, advance=advance)
         result = draw_backbone(draw, plan, arrays)
@@ -205,9 +222,10 @@ def _blamed_on(facts: NetworkFacts | BackbonePlan) -> Iterator[None]:
 
 def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, layers: int, images: int) -> Callable[[str], None]:
     """A progress bar over the backbone's steps: the photos batch by batch, their heatmaps' scores photo by photo,
-    then the filters layer by layer."""
+    the natural examples batch by batch, then the filters layer by layer."""
     batches = -(-images // plan.analysis.batch)
-    task = reporter.task(f"{tag} {plan.title}", 1 + layers + batches + (images if plan.scores else 0))
+    example_batches = -(-len(plan.example_images) // plan.examples.batch) if plan.examples else 0
+    task = reporter.task(f"{tag} {plan.title}", 1 + layers + batches + (images if plan.scores else 0) + example_batches)
     task(f"{tag} {plan.title}: photos")
     return lambda step: task(f"{tag} {plan.title}: {step}")
 
@@ -219,7 +237,8 @@ def _compute_shard(run: _Build, shard: Shard) -> None:
     stored loads it; its loader then keeps it for the compute, so no network is loaded twice.
     """
     networks = [(spec, *_network(run, spec)) for spec in run.config.backbones]
-    plans = [(plan_backbone(spec, facts, run.images, run.config, run.mode), network) for spec, facts, network in networks]
+    plans = [(plan_backbone(spec, facts, run.images, run.config, run.mode, run.example_images), network)
+             for spec, facts, network in networks]
     units = [unit for plan, _ in plans for unit in plan.units]
     assigned = assign(units, shard)
     run.stats.units = len(assigned)

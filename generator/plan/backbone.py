@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from generator.breeds import scored_class
 from generator.compute.cams import METHODS
-from generator.compute.cost import analysis_cost, filters_cost, scores_cost
+from generator.compute.cost import analysis_cost, examples_cost, filters_cost, scores_cost
+from generator.compute.examples import EXAMPLES_BATCH, PATCH_SIDE
 from generator.compute.filters import Recipe
 from generator.compute.recipes import recipe_for
 from generator.config import AtlasConfig, BackboneSpec
@@ -16,8 +17,9 @@ from generator.images import SourceImage
 from generator.plan import keys, names
 from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.plan.units import (
-    ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, AnalysisSettings, AnalysisUnit, BackbonePlan, Figure,
-    FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan, PhotoPlan, ScoreSettings, ScoresUnit,
+    ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, EXAMPLE_GROUP_DIGITS, AnalysisSettings, AnalysisUnit,
+    BackbonePlan, ExampleSettings, ExamplesUnit, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan,
+    PhotoPlan, ScoreSettings, ScoresUnit,
 )
 
 
@@ -29,9 +31,11 @@ def recipe_of(facts: NetworkFacts, spec: BackboneSpec, config: AtlasConfig, rece
 
 
 def plan_backbone(
-    spec: BackboneSpec, facts: NetworkFacts, images: list[SourceImage], config: AtlasConfig, mode: str
+    spec: BackboneSpec, facts: NetworkFacts, images: list[SourceImage], config: AtlasConfig, mode: str,
+    example_images: list[SourceImage] | None = None,
 ) -> BackbonePlan:
-    """Every unit and figure of one backbone with its key; ``mode`` is ``units.analysis_mode`` of the whole atlas."""
+    """Every unit and figure of one backbone with its key; ``mode`` is ``units.analysis_mode`` of the whole atlas,
+    ``example_images`` the set natural examples come from (default: ``images``)."""
     name, weights = facts.name, facts.provenance.sha256
     has_classifier = facts.class_names is not None
     settings = AnalysisSettings(
@@ -47,6 +51,8 @@ def plan_backbone(
         for image, keep in zip(images, keeps, strict=True)
     )
     canvas = max(config.size, facts.min_size)
+    example_images = images if example_images is None else example_images
+    examples, example_units = _examples(name, weights, facts, example_images, config)
     layers = []
     for layer in facts.layers:
         indices = tuple(range(min(config.filters, layer.channels)))
@@ -73,10 +79,15 @@ def plan_backbone(
             images=tuple(_layer_image_figures(name, layer, unit, settings, has_classifier,
                                               index < config.photos_per_layer_page)
                          for index, unit in enumerate(analyses)),
+            units_page=names.units_page(name, layer.name) if examples else None,
+            crops=_crops(name, layer.name, len(indices), example_units) if examples else (),
         ))
     page_recipe = recipe_of(facts, spec, config)
     scoring, scores, chart = _scores(name, facts, analyses, settings, config) if has_classifier else (None, (), None)
     return BackbonePlan(
+        examples=examples,
+        example_units=example_units,
+        example_images=tuple(example_images) if examples else (),
         scoring=scoring,
         scores=scores,
         faithfulness_chart=chart,
@@ -145,6 +156,39 @@ def _scores(
     key = keys.faithfulness_chart_key([unit.key for unit in units], list(settings.layers),
                                       list(scoring.method_titles), facts.title)
     return scoring, units, Figure(names.faithfulness_chart_file(backbone), key, backbone)
+
+
+def _examples(
+    backbone: str, weights: str, facts: NetworkFacts, images: list[SourceImage], config: AtlasConfig,
+) -> tuple[ExampleSettings | None, tuple[ExamplesUnit, ...]]:
+    """A unit per group of example photos (``EXAMPLE_GROUP_DIGITS``), each photo keeping its place in the set."""
+    if config.examples_per_unit == 0 or not images:
+        return None, ()
+    k = config.examples_per_unit
+    settings = ExampleSettings(
+        layers=tuple(layer.name for layer in facts.layers), k=k, per_image=min(k, -(-k // len(images))),
+        channels=config.filters, fields=tuple(layer.receptive_field for layer in facts.layers),
+        map_shapes=tuple(layer.map_shape for layer in facts.layers), patch=PATCH_SIDE, batch=EXAMPLES_BATCH,
+        photos=len(images),
+    )
+    groups: dict[str, list[int]] = {}
+    for number, image in enumerate(images):
+        groups.setdefault(image.sha256[:EXAMPLE_GROUP_DIGITS], []).append(number)
+    units = tuple(
+        ExamplesUnit(names.examples_unit(backbone, group),
+                     keys.examples_key(backbone, weights, [images[number].sha256 for number in numbers], settings),
+                     examples_cost(facts.macs, len(numbers)), tuple(images[number] for number in numbers), tuple(numbers))
+        for group, numbers in sorted(groups.items())
+    )
+    return settings, units
+
+
+def _crops(backbone: str, layer: str, shown: int, units: tuple[ExamplesUnit, ...]) -> tuple[Figure, ...]:
+    """Per shown unit of ``layer``, the strip of its examples' crops: redrawn when any group's examples change."""
+    group_keys = [unit.key for unit in units]
+    return tuple(Figure(names.crops_file(backbone, layer, index), keys.crops_key(group_keys, layer, index, CROP_SIDE),
+                        names.filters_unit(backbone, layer))
+                 for index in range(shown))
 
 
 def _confusion_figure(backbone: str, facts: NetworkFacts, analyses: tuple[AnalysisUnit, ...]) -> Figure | None:

@@ -17,12 +17,13 @@ from generator.cache.code import code_hash, graphviz_version, image_codec_versio
 
 if TYPE_CHECKING:
     from generator.compute.filters import Recipe
-    from generator.plan.units import AnalysisSettings, ScoreSettings
+    from generator.plan.units import AnalysisSettings, ExampleSettings, ScoreSettings
 
 FILTERS_CODE = "generator.pipeline.filters_unit"
 """The module that makes the filters unit's arrays: its import closure is their code."""
 ANALYSIS_CODE = "generator.pipeline.analysis_unit"
 SCORES_CODE = "generator.pipeline.scores_unit"
+EXAMPLES_CODE = "generator.pipeline.examples_unit"
 FIGURES_CODE = "generator.pipeline.draw_figures"
 """The draw stage: figures are cheap to redraw, so every figure kind shares the stage's whole closure."""
 ARRAY_LIBRARIES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pillow")
@@ -54,6 +55,19 @@ def scores_key(analysis: str, settings: "ScoreSettings") -> str:
     return make_key(kind="scores", analysis=analysis, steps=settings.steps, seed=settings.seed,
                     chance_sides=list(settings.chance_sides), code=code_hash(SCORES_CODE),
                     libraries=library_versions(*ARRAY_LIBRARIES))
+
+
+def examples_key(backbone: str, weights: str, images_sha256: list[str], settings: "ExampleSettings") -> str:
+    """The natural examples of a group of photos: the photos' bytes in the set's order, and how they are searched."""
+    return make_key(kind="examples", backbone=backbone, weights=weights, images=images_sha256, layers=list(settings.layers),
+                    k=settings.k, per_image=settings.per_image, channels=settings.channels, fields=list(settings.fields),
+                    patch=settings.patch, batch=settings.batch, code=code_hash(EXAMPLES_CODE),
+                    libraries=library_versions(*ARRAY_LIBRARIES))
+
+
+def crops_key(examples: list[str], layer: str, unit: int, side: int) -> str:
+    """A unit's strip of crops: every group's examples (any may hold one of its top ones), the unit and the side."""
+    return figure_key(make_key(examples=examples), kind="unit crops", layer=layer, unit=unit, side=side)
 
 
 def faithfulness_chart_key(scores: list[str], layers: list[str], methods: list[str], title: str) -> str:

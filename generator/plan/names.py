@@ -5,6 +5,7 @@ Unit paths name the work in ``--only`` patterns and in shard assignment:
 - ``<backbone>/<layer>``: the filter images of a layer (and its mosaic);
 - ``<backbone>/images/<image>``: an image's analysis (predictions, activations, heatmaps);
 - ``<backbone>/scores/<image>``: the faithfulness scores and sanity check of an image's heatmaps;
+- ``<backbone>/examples/<group>``: the natural examples of a group of photos (``units.EXAMPLE_GROUP_DIGITS``);
 - ``<backbone>/<layer>/<image>``: the figures of one image through one layer;
 - ``<backbone>/architecture`` and ``photos/<image>``: figures that need no compute.
 
@@ -31,6 +32,10 @@ def analysis_unit(backbone: str, image_id: str) -> str:
 
 def scores_unit(backbone: str, image_id: str) -> str:
     return f"{backbone}/scores/{image_id}"
+
+
+def examples_unit(backbone: str, group: str) -> str:
+    return f"{backbone}/examples/{group}"
 
 
 def layer_image_unit(backbone: str, layer: str, image_id: str) -> str:
@@ -82,6 +87,11 @@ def mosaic_file(backbone: str, layer: str) -> str:
     return f"{layer_folder(backbone, layer)}/filters.webp"
 
 
+def crops_file(backbone: str, layer: str, unit: int) -> str:
+    """The strip of a unit's natural examples."""
+    return f"{layer_folder(backbone, layer)}/unit-{unit}.webp"
+
+
 def activations_file(backbone: str, layer: str, image_id: str) -> str:
     return f"{layer_folder(backbone, layer)}/activations-{image_id}.png"
 
@@ -126,6 +136,16 @@ def backbone_page(backbone: str) -> str:
 
 def layer_page(backbone: str, layer: str) -> str:
     return f"{layer_folder(backbone, layer)}/index.md"
+
+
+def units_page(backbone: str, layer: str) -> str:
+    """A layer's units, each with its filter image, natural examples and numbers (``units.html#unit-12``)."""
+    return f"{layer_folder(backbone, layer)}/units.md"
+
+
+def unit_anchor(unit: int) -> str:
+    """The id of a unit's section on its layer's units page: stable, so that people can cite it."""
+    return f"unit-{unit}"
 
 
 def relative_link(target: str, page: str) -> str:

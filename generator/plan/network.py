@@ -53,8 +53,13 @@ class NetworkLayer:
     @property
     def map_side(self) -> int:
         """The longer side of its output maps (``(?, 56, 56, 24)`` -> 56); 1 for a layer without maps."""
+        return max(self.map_shape)
+
+    @property
+    def map_shape(self) -> tuple[int, int]:
+        """(rows, columns) of its output maps (``(?, 56, 48, 24)`` -> (56, 48)); (1, 1) for a layer without maps."""
         sizes = [int(size) for size in self.output_shape.strip("()").split(",")[1:-1] if size.strip().isdigit()]
-        return max(sizes, default=1)
+        return (sizes[0], sizes[1]) if len(sizes) == 2 else (max(sizes, default=1),) * 2
 
 
 @dataclass(frozen=True)

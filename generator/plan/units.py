@@ -33,6 +33,12 @@ ACTIVATION_THUMBNAIL_FROM = 28
 several photos below the fold at once; smaller maps' grids (8 to 22 KB, measured) are shown as they are."""
 ACTIVATION_LEVELS = 255
 """Steps a channel is shown in (viridis colours); the 256th palette entry is the gap between tiles."""
+EXAMPLE_GROUP_DIGITS = 2
+"""Natural examples are computed and cached per group of photos, a group being the photos whose hash starts with
+the same hex digits (256 groups): adding photos to the set recomputes only the groups they fall in, a group's
+arrays do not depend on the others', and shards split the groups."""
+CROP_SIDE = 96
+"""Side in pixels of a natural example's crop: a unit's strip of crops is shown about 600 CSS px wide."""
 
 
 def analysis_mode(atlas_photos: int) -> str:
@@ -91,6 +97,37 @@ class ScoresUnit:
     image: "SourceImage"
     analysis: str
     """The path of the image's analysis unit: its heatmaps and explained class are what is scored."""
+
+
+@dataclass(frozen=True)
+class ExamplesUnit:
+    """The natural examples of one group of photos: per drawn layer and shown unit, its strongest responses among
+    them (positions and response patches) and its statistics over them (see ``compute.examples``)."""
+
+    path: str
+    key: str
+    cost: float
+    images: tuple["SourceImage", ...]
+    numbers: tuple[int, ...]
+    """Their places in the example set (in its order): to number the merged examples, never in the key."""
+
+
+@dataclass(frozen=True)
+class ExampleSettings:
+    """How a backbone's natural examples are found (all of it is in each examples key)."""
+
+    layers: tuple[str, ...]
+    k: int
+    per_image: int
+    """Examples one photo may give per unit: 1, or more when the set has fewer photos than ``k``."""
+    channels: int
+    """The first channels of each layer: the units its mosaic shows."""
+    fields: tuple[int | None, ...]
+    map_shapes: tuple[tuple[int, int], ...]
+    patch: int
+    batch: int
+    photos: int
+    """The size of the example set (the statistics' denominator; not in the key, the groups' photos are)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +198,10 @@ class LayerPlan(LayerFacts):
     mosaic: Figure
     mosaic_thumbnail: Figure
     images: tuple[LayerImageFigures, ...]
+    units_page: str | None = None
+    """The page of its units with their natural examples; None when none are planned."""
+    crops: tuple[Figure, ...] = ()
+    """Per shown unit, the strip of its natural examples' crops."""
 
 
 @dataclass(frozen=True)
@@ -206,11 +247,17 @@ class BackbonePlan:
     scores: tuple[ScoresUnit, ...] = ()
     faithfulness_chart: Figure | None = None
     """The chart of its heatmaps' scores through the depth."""
+    examples: ExampleSettings | None = None
+    """None when no natural examples are drawn (``examples_per_unit: 0``)."""
+    example_units: tuple[ExamplesUnit, ...] = ()
+    example_images: tuple["SourceImage", ...] = ()
+    """The example set, in its order (the merged examples' image indices point into it)."""
 
     @property
-    def units(self) -> list[FiltersUnit | AnalysisUnit | ScoresUnit]:
-        """Every work unit of the backbone: one per layer, one (or two, with scores) per image."""
-        return [layer.filters for layer in self.layers] + list(self.analyses) + list(self.scores)
+    def units(self) -> list[FiltersUnit | AnalysisUnit | ScoresUnit | ExamplesUnit]:
+        """Every work unit of the backbone: one per layer, one (or two, with scores) per image, one per group of
+        example photos."""
+        return [layer.filters for layer in self.layers] + list(self.analyses) + list(self.scores) + list(self.example_units)
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,23 @@ def tile_indices(indices: np.ndarray, columns: int = 8, gap: int = 2, background
     return _grid(indices, columns, gap, background)
 
 
-def _grid(images: np.ndarray, columns: int, gap: int, background) -> np.ndarray:
-    count, height, width = images.shape[:3]
+def tile_place(index: int, count: int, height: int, width: int, columns: int = 8,
+               gap: int = 2) -> tuple[int, int, int, int]:
+    """(top, left) of image ``index`` of ``count`` in the grid ``tile`` makes, and the grid's (height, width):
+    where pages find one filter's image in its layer's mosaic."""
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns)
-    canvas = np.empty((rows * height + (rows + 1) * gap, columns * width + (columns + 1) * gap, *images.shape[3:]), np.uint8)
+    row, column = divmod(index, columns)
+    return (gap + row * (height + gap), gap + column * (width + gap),
+            rows * height + (rows + 1) * gap, columns * width + (columns + 1) * gap)
+
+
+def _grid(images: np.ndarray, columns: int, gap: int, background) -> np.ndarray:
+    count, height, width = images.shape[:3]
+    *_, canvas_height, canvas_width = tile_place(0, count, height, width, columns, gap)
+    canvas = np.empty((canvas_height, canvas_width, *images.shape[3:]), np.uint8)
     canvas[...] = background
     for index, image in enumerate(images):
-        row, column = divmod(index, columns)
-        top, left = gap + row * (height + gap), gap + column * (width + gap)
+        top, left, *_ = tile_place(index, count, height, width, columns, gap)
         canvas[top : top + height, left : left + width] = image
     return canvas

@@ -102,6 +102,7 @@ def test_a_units_field_box_is_its_receptive_field_centred_on_its_cell():
     assert field_box(2, 5, (7, 7), (224, 224), None) == (0.0, 0.0, 224.0, 224.0)  # unknown field: the whole input
     top, left, height, width = field_box(10, 20, (56, 56), (224, 224), 11)
     assert (top + height / 2, left + width / 2) == (42.0, 82.0)
+    assert height == width == 28.0  # a field under an eighth of the input is widened to it, still centred
 
 
 def test_bad_input_is_refused_with_what_was_expected(trained):
@@ -231,3 +232,14 @@ def test_photo_groups_taken_from_mixed_batches_merge_to_the_whole_sets_examples(
     for name in ("values", "image_index", "y", "x", "patches", "fired"):
         np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name), err_msg=name)
     np.testing.assert_allclose(merged.response_sum, whole.response_sum, rtol=1e-6)
+
+
+def test_the_middle_of_each_examples_patch_is_the_unit_itself_at_its_full_value(trained):
+    model, images, _ = trained
+    for per_image in (1, 2):
+        found = top_examples(model, images[:12], ["conv_a", "conv_b"], 4, per_image=per_image,
+                             fields={"conv_a": 5, "conv_b": 9}, patch=9)
+        for examples in found.values():
+            fired = examples.values > 0
+            assert fired.any()
+            assert (examples.patches[..., 4, 4][fired] == 255).all()
