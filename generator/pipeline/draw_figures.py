@@ -219,7 +219,7 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
         units=_units(draw, plan, layer, arrays),
         example_photos=len(plan.example_images),
         examples_per_image=plan.examples.per_image if plan.examples else 1,
-        examples_from_atlas=plan.example_images == tuple(unit.image for unit in plan.analyses),
+        examples_from_atlas=[image.path for image in plan.example_images] == [unit.image.path for unit in plan.analyses],
     )
 
 
@@ -231,22 +231,21 @@ def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
     settings, images = plan.examples, plan.example_images
     depth = settings.layers.index(layer.name)
     atlas_photos = {unit.image.sha256: unit.image.id for unit in plan.analyses}
-    filters = arrays.filters[layer.name]
-    peaks = arrays.filter_peaks.get(layer.name)
+    filters, peaks = arrays.filters[layer.name], arrays.filter_peaks.get(layer.name)
     units = []
     for unit, figure in enumerate(layer.crops):
         slots = [slot for slot in range(examples.k) if examples.image_index[unit, slot] >= 0 and examples.values[unit, slot] > 0]
-        crops = [Crop(images[examples.image_index[unit, slot]].pixels,
-                      _photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth],
-                                 plan.input_shape[:2], settings.fields[depth], images[examples.image_index[unit, slot]].pixels.shape[:2]),
+        photos = [images[examples.image_index[unit, slot]] for slot in slots]
+        crops = [Crop(photo.pixels, _photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth],
+                                               plan.input_shape[:2], settings.fields[depth], photo.pixels.shape[:2]),
                       examples.patches[unit, slot])
-                 for slot in slots]
-        strip = draw.figure(figure, partial(unit_strip, crops, CROP_SIDE)) if crops else None
+                 for photo, slot in zip(photos, slots, strict=True)]
         top, left, height, width = tile_place(unit, len(filters), filters.shape[1], filters.shape[2])
         units.append(UnitResult(
-            index=unit, strip=strip,
-            crops=[ExampleCrop(images[examples.image_index[unit, slot]].file_name, float(examples.values[unit, slot]),
-                               atlas_photos.get(images[examples.image_index[unit, slot]].sha256)) for slot in slots],
+            index=unit,
+            strip=draw.figure(figure, partial(unit_strip, crops, CROP_SIDE)) if crops else None,
+            crops=[ExampleCrop(photo.file_name, float(examples.values[unit, slot]), atlas_photos.get(photo.sha256))
+                   for photo, slot in zip(photos, slots, strict=True)],
             strongest=max(float(examples.values[unit, 0]), 0.0), mean=float(examples.mean_response[unit]),
             fire_fraction=float(examples.fire_fraction[unit]), dead=bool(examples.dead[unit]),
             tile=FilterTile(left, top, filters.shape[1], width, height),

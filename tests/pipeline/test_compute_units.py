@@ -26,7 +26,7 @@ def _backbone(model) -> Backbone:
 
 
 def _plan(backbone: Backbone, layers: list[str], images, mode: str = "compiled", **settings):
-    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], layers=layers, filters=2, steps=2, size=16, **settings)
+    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], layers=layers, **{"filters": 2, "steps": 2, "size": 16, **settings})
     return plan_backbone(BackboneSpec.model_construct(name="tiny", alpha=None, recipe=None), facts_of(backbone, config), images,
                          config, mode)
 
@@ -70,7 +70,7 @@ def test_filter_images_are_computed_only_for_mosaics_still_to_draw(tiny_classifi
     """A rebuild whose mosaics are all in the figure tier reads no filter images and computes none."""
     images = load_images([str(sample_photos[0])], None).images
     cache, backbone = Cache(tmp_path), _backbone(tiny_classifier)
-    plan = _plan(backbone, ["conv_a", "conv_b"], images)
+    plan = _plan(backbone, ["conv_a", "conv_b"], images, examples_per_unit=0)  # examples read the filters (their peaks)
     first = compute_backbone(plan, lambda: backbone, cache, redo=_never)
     assert sorted(first.filters) == ["conv_a", "conv_b"] and first.filters["conv_b"].shape == (2, 16, 16, 3)
     cache.figures.put(plan.layers[1].mosaic.key, b"drawn")

@@ -1,0 +1,71 @@
+"""Natural examples on the pages: a units page per drawn layer with a stable anchor per unit, its crops' alt
+text, its numbers, the dead flag and the filter-over-photo ratio, linked from the layer page. The examples are
+made up, so every number is known."""
+
+import numpy as np
+import pytest
+
+from generator.cache import Cache
+from generator.compute.examples import TopExamples
+from generator.images import SourceImage
+from generator.pages.write import render
+from generator.pipeline.arrays import BackboneArrays, ImageAnalysis
+from generator.pipeline.draw_figures import Draw, draw_backbone
+from generator.plan import names
+from generator.results import PhotoResult
+from generator.writer import Writer
+from tests.pipeline.test_compute_units import _backbone, _plan
+
+IDS = ("first", "second", "third")
+
+
+def _examples(patch: int) -> TopExamples:
+    """Unit 0 fires on two photos (7.25 at the third, 3.5 at the first), unit 1 on none (dead)."""
+    values = np.array([[7.25, 3.5], [0.0, 0.0]], np.float32)
+    return TopExamples(values, np.array([[2, 0], [0, 1]]), np.array([[1, 6], [0, 0]], np.int32), np.array([[2, 7], [0, 0]], np.int32),
+                       photos=3, response_sum=np.array([12.0, -0.3]), fired=np.array([2, 0]),
+                       patches=np.full((2, 2, patch, patch), 255, np.uint8))
+
+
+@pytest.fixture
+def drawn(tiny_classifier, tmp_path):
+    photos = [SourceImage(id=name, path=tmp_path / f"{name}.png", sha256=str(index) * 64,
+                          pixels=np.full((24, 32, 3), 60 * index, np.uint8)) for index, name in enumerate(IDS)]
+    plan = _plan(_backbone(tiny_classifier), ["conv_b"], photos, examples_per_unit=2, faithfulness_steps=0)
+    analyses = {unit.image.id: ImageAnalysis(activations={"conv_b": np.zeros((4, 8, 8), np.uint8)},
+                                             probabilities=np.eye(10, dtype=np.float32)[3], class_index=3,
+                                             class_probability=1.0, cams={("gradcam", "conv_b"): np.zeros((8, 8), np.float32)})
+                for unit in plan.analyses}
+    arrays = BackboneArrays(analyses, {"conv_b": np.zeros((2, 16, 16, 3), np.uint8)},
+                            examples={"conv_b": _examples(plan.examples.patch)},
+                            filter_peaks={"conv_b": np.array([5.8, 0.0], np.float32)})
+    result = draw_backbone(Draw(Writer(tmp_path / "atlas"), Cache(tmp_path / "cache")), plan, arrays)
+    photo_results = {name: PhotoResult(name, f"{name}.png", names.photo_file(name), names.thumbnail_file(names.photo_file(name)),
+                                       names.photo_page(name), width=32, height=24) for name in IDS}
+    return result, photo_results, tmp_path / "atlas"
+
+
+def test_a_units_page_gives_each_unit_an_anchor_its_crops_numbers_and_flags(drawn):
+    backbone, photos, folder = drawn
+    layer = backbone.layers[0]
+    assert layer.units_page == "tiny/layers/conv-b/units.md"
+    page = render("units.md.j2", layer.units_page, backbone=backbone, layer=layer, photos=photos)
+    assert "## Unit 0 { #unit-0 }" in page and "## Unit 1 { #unit-1 }" in page
+    assert ("Photo crop 1 of 2 exciting unit 0 of layer conv_b of tiny: third.png, response 7.25; "
+            "Photo crop 2 of 2 exciting unit 0 of layer conv_b of tiny: first.png, response 3.5](unit-0.webp)") in page
+    assert "Strongest **7.25** · mean 4 · fires on **66.7 %** of the photos · filter image ÷ best crop: **0.80** ⚠" in page
+    assert "[third\\.png](../../../images/third/index.md) 7.25 · [first\\.png](../../../images/first/index.md) 3.5" in page
+    assert "**Dead**: it fires on none of the 3 photos" in page and "No photo excites it." in page
+    assert "1 dead unit · 1 unit whose filter image excites it less than a photo does" in page
+    assert "The examples come from **3 photos**" in page and "up to 1 crops" not in page
+    assert (folder / "tiny/layers/conv-b/unit-0.webp").is_file() and not (folder / "tiny/layers/conv-b/unit-1.webp").exists()
+    # unit 1's filter image is the mosaic's second tile: 2 + 16 + 2 px from the left of a 38 x 20 px mosaic
+    assert "background-size: 237.5% 125%; background-position: 90.91% 50%" in page
+
+
+def test_the_layer_page_links_its_units_page_and_says_how_many_photos_the_examples_come_from(drawn):
+    backbone, photos, _ = drawn
+    layer = backbone.layers[0]
+    page = render("layer.md.j2", layer.page, backbone=backbone, layer=layer, photos=photos)
+    assert "**[Each unit with the photos that excite it most](units.md)**" in page
+    assert "from the atlas' 3 photos" in page.replace("\n", " ")

@@ -1,0 +1,76 @@
+"""The examples unit in a build: groups of photos cached apart and merged give exactly the whole set's examples,
+adding a photo computes only its group, and shards' groups merge to the single machine's result."""
+
+import numpy as np
+
+from generator.cache import Cache
+from generator.compute.examples import top_examples
+from generator.images import SourceImage
+from generator.pipeline.compute_units import compute_backbone
+from generator.pipeline.examples_unit import find_examples, merged_examples
+from tests.pipeline.test_compute_units import _backbone, _never, _plan
+
+FIELDS = ("values", "image_index", "y", "x", "patches", "response_sum", "fired")
+
+
+def _photos(tmp_path, count: int, groups: int = 3) -> list[SourceImage]:
+    """Noise photos of different sizes whose hashes fall in ``groups`` groups (first two hex digits), interleaved."""
+    rng = np.random.default_rng(5)
+    return [SourceImage(id=f"photo-{index}", path=tmp_path / f"photo-{index}.png",
+                        sha256=f"{index % groups:02x}{index:062x}", pixels=rng.integers(0, 256, (40 + index, 48, 3), dtype=np.uint8))
+            for index in range(count)]
+
+
+def _assert_same(first, second) -> None:
+    assert first.photos == second.photos
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
+
+
+def test_merged_groups_are_the_whole_sets_examples_recomputed_directly(tiny_classifier, tmp_path):
+    images = _photos(tmp_path, 6)
+    backbone = _backbone(tiny_classifier)
+    plan = _plan(backbone, ["conv_a", "conv_b"], images, examples_per_unit=4, filters=5)
+    assert [unit.numbers for unit in plan.example_units] == [(0, 3), (1, 4), (2, 5)] and plan.examples.per_image == 1
+    arrays = compute_backbone(plan, lambda: backbone, Cache(tmp_path / "cache"), redo=_never)
+    pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in images]))
+    direct = top_examples(backbone.model, pixels, ["conv_a", "conv_b"], 4, channels=5, patch=plan.examples.patch,
+                          fields=dict(zip(plan.examples.layers, plan.examples.fields)))
+    for layer in ("conv_a", "conv_b"):
+        assert arrays.examples[layer].values.shape == (5, 4)
+        _assert_same(arrays.examples[layer], direct[layer])
+
+
+def test_adding_a_photo_computes_only_its_group_and_gives_the_whole_new_sets_examples(tiny_classifier, tmp_path):
+    images = _photos(tmp_path, 5, groups=5)
+    backbone = _backbone(tiny_classifier)
+    cache = Cache(tmp_path / "cache")
+    before = _plan(backbone, ["conv_b"], images[:4], examples_per_unit=3)
+    find_examples(before, lambda: backbone, list(before.example_units), cache, _never)
+    after = _plan(backbone, ["conv_b"], images, examples_per_unit=3)
+    again = Cache(tmp_path / "cache")
+    groups = find_examples(after, lambda: backbone, list(after.example_units), again, _never)
+    assert (again.arrays.hits, again.computed) == (4, 1)
+    fresh = find_examples(after, lambda: backbone, list(after.example_units), Cache(tmp_path / "fresh"), _never)
+    _assert_same(merged_examples(after, groups)["conv_b"], merged_examples(after, fresh)["conv_b"])
+
+
+def test_shards_compute_disjoint_groups_that_merge_to_the_single_machines_examples(tiny_classifier, tmp_path):
+    """Two shards each compute their half of the groups into one cache (as ``keras-atlas merge`` makes it); a
+    drawing build then reads every group and merges them to the same bytes as one machine computing them all."""
+    images = _photos(tmp_path, 7)  # fewer photos than k: several examples per photo
+    backbone = _backbone(tiny_classifier)
+    plan = _plan(backbone, ["conv_a", "conv_b"], images, examples_per_unit=8, filters=4)
+    assert plan.examples.per_image == 2
+    paths = [unit.path for unit in plan.example_units]
+    shared = tmp_path / "shards"
+    for half in (paths[::2], paths[1::2]):
+        compute_backbone(plan, lambda: backbone, Cache(shared), redo=_never, mine=half.__contains__, drawing=False)
+    merged_cache = Cache(shared)
+    from_shards = compute_backbone(plan, lambda: backbone, merged_cache, redo=_never)
+    assert merged_cache.arrays.hits >= len(paths)
+    alone = compute_backbone(plan, lambda: backbone, Cache(tmp_path / "alone"), redo=_never)
+    for layer in ("conv_a", "conv_b"):
+        _assert_same(from_shards.examples[layer], alone.examples[layer])
+        found = alone.examples[layer]
+        assert found.photos == 7 and (found.image_index[found.values > 0] >= 0).all()
