@@ -5,8 +5,10 @@
 The photos are a **stand-in** for the Oxford-IIIT Pet dataset (its download fails here): random crops (40-100 %
 of the side) and mirror images of the four sample photos, made batch by batch with a fixed seed, so neither
 side holds the whole set. For each count, in a fresh process each (so that peak memory is that run's alone):
-``compute.examples.top_examples`` over every convolutional layer of the backbone (k = 8) against
-``model.predict_on_batch`` of the full network on the same stream of batches of 32. Both include their first
+``compute.examples.top_examples`` over every convolutional layer of the backbone (k = 8) as a build runs it (the
+first 64 channels of each layer, the mosaic's units, each example with its 9 x 9 response patch; ``--all-channels``:
+every channel, no patches, the engine's first measurement) against ``model.predict_on_batch`` of the full network
+on the same stream of batches of 32. Both include their first
 call (tracing). The targets (issue 17): at least 70 % of ``predict``'s throughput at 1,000 photos, and peak
 memory at 100 and 1,000 photos about equal.
 """
@@ -49,28 +51,33 @@ def stand_in_batches(count: int, side: int, preprocess, seed: int = 0):
         yield preprocess(np.stack(batch))
 
 
-def run_one(kind: str, count: int, backbone_name: str) -> dict:
+def run_one(kind: str, count: int, backbone_name: str, all_channels: bool = False) -> dict:
     from generator.tensorflow_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     from generator.backbones import load_spec
-    from generator.compute.examples import top_examples
+    from generator.compute.examples import PATCH_SIDE, top_examples
     from generator.compute.layers import convolutional_layers
-    from generator.config import BackboneSpec
+    from generator.compute.receptive_field import receptive_field
+    from generator.config import AtlasConfig, BackboneSpec
 
     backbone = load_spec(BackboneSpec(name=backbone_name), "random")
     layers = [layer.name for layer in convolutional_layers(backbone.model)]
     side = backbone.input_shape[0]
+    as_built = {} if all_channels else dict(
+        channels=AtlasConfig.model_fields["filters"].default, patch=PATCH_SIDE,
+        fields={name: receptive_field(backbone.model, name) for name in layers})
     # the photos are made before the clock starts, one batch at a time, outside both measurements
     batches = list(stand_in_batches(count, side, backbone.preprocess)) if kind != "memory" else None
     started = time.perf_counter()
     if kind == "examples":
-        top_examples(backbone.model, iter(batches), layers, 8, batch_size=BATCH)
+        top_examples(backbone.model, iter(batches), layers, 8, batch_size=BATCH, **as_built)
     elif kind == "predict":
         for batch in batches:
             backbone.model.predict_on_batch(batch)
     else:  # memory: the engine over a stream, nothing held
-        top_examples(backbone.model, stand_in_batches(count, side, backbone.preprocess), layers, 8, batch_size=BATCH)
+        top_examples(backbone.model, stand_in_batches(count, side, backbone.preprocess), layers, 8, batch_size=BATCH,
+                     **as_built)
     seconds = time.perf_counter() - started
     return {"kind": kind, "photos": count, "layers": len(layers), "seconds": seconds,
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -81,16 +88,18 @@ def main() -> None:
     parser.add_argument("--photos", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--backbone", default="mobilenet_v2")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--all-channels", action="store_true", help="every channel, no patches (not what a build runs)")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.backbone)))
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.backbone, args.all_channels)))
         return
     rows = []
     for count in args.photos:
         row = {"photos": count}
         for kind in ("examples", "predict", "memory"):
-            output = subprocess.run([sys.executable, __file__, "--backbone", args.backbone, "--one", kind, str(count)],
+            output = subprocess.run([sys.executable, __file__, "--backbone", args.backbone, "--one", kind, str(count)]
+                                    + (["--all-channels"] if args.all_channels else []),
                                     capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
             result = json.loads(output)
             row[f"{kind}_s"], row[f"{kind}_peak_mib"], row["layers"] = result["seconds"], result["peak_mib"], result["layers"]
@@ -103,7 +112,8 @@ def main() -> None:
           f"{'met' if rows[-1]['ratio'] >= 0.7 else 'NOT met'}; peak memory "
           + " / ".join(f"{row['memory_peak_mib']:.0f} MiB at {row['photos']}" for row in rows))
     if args.json:
-        args.json.write_text(json.dumps({"backbone": args.backbone, "rows": rows}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"backbone": args.backbone, "all_channels": args.all_channels, "rows": rows},
+                                        indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,13 @@ def make_parser() -> argparse.ArgumentParser:
                             "models/my_net.keras:classes=classes.txt")
     build.add_argument("--images", action="append", metavar="PATH", help="image file, folder or glob (repeatable)")
     build.add_argument("--per-breed", type=_positive_int, metavar="N", help="with an Oxford-IIIT Pet folder: N images per breed")
+    build.add_argument("--examples", action="append", metavar="PATH",
+                       help="where each unit's natural examples come from: image file, folder, glob or Oxford-IIIT Pet "
+                            "folder (repeatable; default: the atlas' images)")
+    build.add_argument("--examples-per-breed", type=_positive_int, metavar="N",
+                       help="with an Oxford-IIIT Pet folder as --examples: N photos per breed")
+    build.add_argument("--examples-per-unit", type=int, metavar="K",
+                       help="photo crops shown per unit on the units pages (default 8; 0: none)")
     build.add_argument("--weights", metavar="auto|imagenet|package|random|PATH",
                        help="weights of every backbone (default auto: Keras' ImageNet weights, else a registry package)")
     build.add_argument("--allow-untrained", action="store_true", default=None,
@@ -129,6 +136,9 @@ def build_overrides(args: argparse.Namespace) -> dict:
         "backbones": [parse_model_spec(spec) for spec in args.models] if args.models else None,
         "images": args.images,
         "per_breed": args.per_breed,
+        "examples": args.examples,
+        "examples_per_breed": args.examples_per_breed,
+        "examples_per_unit": args.examples_per_unit,
         "weights": args.weights,
         "allow_untrained": args.allow_untrained,
         "profile": args.profile,

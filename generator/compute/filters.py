@@ -25,7 +25,7 @@ from generator.compute.fourier import initial_spectrum, spectrum_scale, spectrum
 from generator.compute.layers import channel_count
 from generator.compute.precision import keras_policy
 from generator.compute.redirected_relu import call_with_redirected_relu, silenceable_relus
-from generator.compute.transforms import Robustness, random_affine
+from generator.compute.transforms import Robustness, network_side, random_affine
 from generator.errors import AtlasError
 
 
@@ -254,16 +254,27 @@ def filter_response(
 
 
 def filter_peaks(
-    model, layer_name: str, filter_indices: list[int], images: np.ndarray, *, preprocess: Callable | None = None
+    model, layer_name: str, filter_indices: list[int], images: np.ndarray, *, preprocess: Callable | None = None,
+    recipe: Recipe | None = None,
 ) -> np.ndarray:
     """Strongest activation of filter ``filter_indices[i]`` anywhere on uint8 image ``i``: comparable with a unit's
-    natural examples, whose value is a photo's strongest response (``compute.examples``)."""
+    natural examples, whose value is a photo's strongest response (``compute.examples``).
+
+    The image is centred on a grey canvas of the side the optimisation showed the network (``recipe``'s, see
+    ``transforms.network_side``): a network with a least input size (InceptionV3: 75 px) refuses a 64 px image.
+    """
     import tensorflow as tf
 
+    images = np.asarray(images, np.float32)
+    if recipe is not None:
+        side = network_side(images.shape[1], recipe.robustness, recipe.min_canvas, recipe.canvas_multiple)
+        before = (side - images.shape[1]) // 2
+        after = side - images.shape[1] - before
+        images = np.pad(images, ((0, 0), (before, after), (before, after), (0, 0)), constant_values=127.5)
     preprocess = preprocess or scale_to_unit_range
     flat, (layer_name,) = reachable(model, [layer_name])
     features = truncated_model(flat, layer_name)
-    activations = run_model(features, preprocess(tf.constant(np.asarray(images, np.float32))), training=False)
+    activations = run_model(features, preprocess(tf.constant(images)), training=False)
     chosen = tf.gather(tf.cast(activations, tf.float32), tf.constant(filter_indices, tf.int32), axis=3, batch_dims=1)
     return tf.reduce_max(chosen, axis=[1, 2]).numpy()
 

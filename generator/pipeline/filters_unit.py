@@ -30,7 +30,8 @@ def filter_images(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "
         backbone = network()
         images = visualize_filters(backbone.model, unit.layer, list(unit.indices), seed=unit.seed,
                                    preprocess=backbone.preprocess_fn, recipe=unit.recipe)
-        peaks = filter_peaks(backbone.model, unit.layer, list(unit.indices), images, preprocess=backbone.preprocess_fn)
+        peaks = filter_peaks(backbone.model, unit.layer, list(unit.indices), images, preprocess=backbone.preprocess_fn,
+                             recipe=unit.recipe)
         return {"images": images, "peaks": peaks}
 
     arrays = cache.arrays.get_or_make(unit.key, make, redo=redo)

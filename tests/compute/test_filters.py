@@ -200,3 +200,28 @@ def test_a_filter_dead_at_the_grey_start_is_pushed_towards_firing_by_the_redirec
     redirected = visualize_filters(model, "dead_relu", [0, 1], recipe=Recipe(size=32, steps=24, redirect_fraction=0.5), seed=0)
     assert plain.tobytes() == start.tobytes()
     assert np.all(highest(redirected) - highest(start) > 0.03), (highest(start), highest(redirected))
+
+
+def test_a_filter_images_peak_is_its_filters_strongest_activation_on_it_on_the_canvas_the_loop_used():
+    """Recomputed directly: the channel's largest activation over the image, and over the image centred on the
+    grey canvas the optimisation showed the network (a recipe whose least canvas is larger than the image)."""
+    import keras
+
+    from generator.compute.filters import Recipe, filter_peaks
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((None, None, 3))
+    maps = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv_b")(inputs)
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(maps))
+    probe = keras.Model(inputs, maps)
+    images = np.random.default_rng(2).integers(0, 256, (3, 32, 32, 3)).astype(np.uint8)
+    images[0] = 0  # black: on the grey canvas the strongest response is at the border
+    direct = probe(images / 127.5 - 1.0).numpy()
+    np.testing.assert_allclose(filter_peaks(model, "conv_b", [4, 0, 5], images),
+                               [direct[0, ..., 4].max(), direct[1, ..., 0].max(), direct[2, ..., 5].max()], rtol=1e-5)
+    on_canvas = np.full((3, 48, 48, 3), 127.5, np.float32)
+    on_canvas[:, 8:40, 8:40] = images
+    padded = probe(on_canvas / 127.5 - 1.0).numpy()
+    assert not np.allclose(padded[0].max(axis=(0, 1)), direct[0].max(axis=(0, 1)))  # the grey border shows
+    np.testing.assert_allclose(filter_peaks(model, "conv_b", [4, 0, 5], images, recipe=Recipe(size=32, steps=1, min_canvas=48)),
+                               [padded[0, ..., 4].max(), padded[1, ..., 0].max(), padded[2, ..., 5].max()], rtol=1e-5)

@@ -35,7 +35,7 @@ def test_merged_groups_are_the_whole_sets_examples_recomputed_directly(tiny_clas
     arrays = compute_backbone(plan, lambda: backbone, Cache(tmp_path / "cache"), redo=_never)
     pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in images]))
     direct = top_examples(backbone.model, pixels, ["conv_a", "conv_b"], 4, channels=5, patch=plan.examples.patch,
-                          fields=dict(zip(plan.examples.layers, plan.examples.fields)))
+                          fields=dict(zip(plan.examples.layers, plan.examples.fields, strict=True)))
     for layer in ("conv_a", "conv_b"):
         assert arrays.examples[layer].values.shape == (5, 4)
         _assert_same(arrays.examples[layer], direct[layer])

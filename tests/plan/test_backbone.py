@@ -34,6 +34,7 @@ def _keys(plan) -> dict[str, str]:
     for layer in plan.layers:
         keys[layer.mosaic.file] = layer.mosaic.key
         keys[layer.mosaic_thumbnail.file] = layer.mosaic_thumbnail.key
+        keys.update({crops.file: crops.key for crops in layer.crops})
         for image in layer.images:
             keys[image.activations.file] = image.activations.key
             keys.update({heatmap.figure.file: heatmap.figure.key for heatmap in image.heatmaps})
@@ -45,11 +46,14 @@ def _keys(plan) -> dict[str, str]:
 def test_every_unit_and_figure_has_its_own_key_and_file(tiny_classifier, tmp_path):
     plan = _plan(_backbone(tiny_classifier), _images(tmp_path))
     assert [unit.path for unit in plan.units] == ["tiny/conv_a", "tiny/conv_b", "tiny/images/abcd", "tiny/images/efgh",
-                                                  "tiny/scores/abcd", "tiny/scores/efgh"]
+                                                  "tiny/scores/abcd", "tiny/scores/efgh", "tiny/examples/ab", "tiny/examples/ef"]
     keys = _keys(plan)
-    assert len(keys) == 6 + 2 * 2 + 2 * 2 * (1 + 2) + 1 and len(set(keys.values())) == len(keys)
+    # units, mosaics and their thumbnails, per photo and layer a grid and two heatmaps, the chart, a strip per unit
+    assert len(keys) == 8 + 2 * 2 + 2 * 2 * (1 + 2) + 1 + 2 * 4 and len(set(keys.values())) == len(keys)
     assert "tiny/layers/conv-b/gradcam-plus-plus-efgh.png" in keys and "tiny/heatmap-scores.svg" in keys
-    assert [unit.cost > 0 for unit in plan.units] == [True] * 6
+    assert "tiny/layers/conv-b/unit-3.webp" in keys and plan.layers[1].units_page == "tiny/layers/conv-b/units.md"
+    assert [unit.cost > 0 for unit in plan.units] == [True] * 8
+    assert [unit.numbers for unit in plan.example_units] == [(0,), (1,)] and plan.examples.per_image == 4
     assert [unit.analysis for unit in plan.scores] == ["tiny/images/abcd", "tiny/images/efgh"]
     # a scores unit pays 2 + 2 x (2 methods x 2 layers + chance maps) x (steps - 1) passes: far more than its analysis
     assert plan.scores[0].cost > 10 * plan.analyses[0].cost
@@ -66,7 +70,9 @@ def test_a_key_changes_with_what_shapes_its_value_and_only_then(tiny_classifier,
     base = _keys(_plan(backbone, images))
     filters = {"tiny/conv_a", "tiny/conv_b", "tiny/layers/conv-a/filters.webp", "tiny/layers/conv-a/filters.thumb.webp",
                "tiny/layers/conv-b/filters.webp", "tiny/layers/conv-b/filters.thumb.webp"}
-    per_image = set(base) - filters
+    examples = {"tiny/examples/ab", "tiny/examples/ef"}
+    crops = {f"tiny/layers/{layer}/unit-{unit}.webp" for layer in ("conv-a", "conv-b") for unit in range(4)}
+    per_image = set(base) - filters - examples - crops
     assert _changed(base, _keys(_plan(backbone, images, steps=4))) == filters
     assert _changed(base, _keys(_plan(backbone, images, spec={"recipe": {"jitter": 2}}))) == filters
     assert _changed(base, _keys(_plan(backbone, images, mode="eager"))) == per_image
@@ -76,13 +82,16 @@ def test_a_key_changes_with_what_shapes_its_value_and_only_then(tiny_classifier,
     scores = {"tiny/scores/abcd", "tiny/scores/efgh", "tiny/heatmap-scores.svg"}
     assert _changed(base, _keys(_plan(backbone, images, faithfulness_steps=4))) == scores
     assert _changed(base, _keys(_plan(backbone, images, seed=1))) == filters | scores  # filter noise, random maps
+    assert _changed(base, _keys(_plan(backbone, images, examples_per_unit=4))) == examples | crops
     unscored = _plan(backbone, images, faithfulness_steps=0)
     assert unscored.scores == () and unscored.scoring is None and unscored.faithfulness_chart is None
     reweighted = dataclasses.replace(backbone, provenance=dataclasses.replace(backbone.provenance, sha256="1" * 64))
     assert _changed(base, _keys(_plan(reweighted, images))) == set(base)
-    other_photo = [images[0], dataclasses.replace(images[1], sha256="f" * 64)]
+    other_photo = [images[0], dataclasses.replace(images[1], sha256="ef" + "f" * 62)]  # in the same group of photos
     assert _changed(base, _keys(_plan(backbone, other_photo))) == {name for name in per_image if "efgh" in name} | {
-        "tiny/heatmap-scores.svg"}
+        "tiny/heatmap-scores.svg", "tiny/examples/ef"} | crops
+    without = _plan(backbone, images, examples_per_unit=0)
+    assert without.examples is None and without.example_units == () and without.layers[0].units_page is None
 
 
 def test_layer_pages_show_the_first_photos_and_only_their_activations_are_kept(tiny_classifier, tmp_path):
