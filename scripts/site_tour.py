@@ -26,6 +26,7 @@ KINDS = {
     "width-sweep": "atlas/width-sweep.html",
     "comparison": "atlas/compare.html",
     "scores": "atlas/{backbone}/index.html#which-heatmap-to-trust",
+    "units": "atlas/{backbone}/layers/{layer}/units.html#unit-1",
 }
 
 

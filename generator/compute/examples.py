@@ -163,6 +163,9 @@ class ExampleSearch:
     """Side of the response patch kept per example (0: none); needs ``fields``."""
     separation: tuple[int, ...] | None = None
     """Per layer, the least distance in cells between two examples of one photo (default: a quarter of the map's side)."""
+    compiled: bool = True
+    """Run the pass as a ``tf.function``; eagerly for a set that fits one batch, which would pay the tracing (2 to 4
+    s on DenseNet121 and NASNetMobile) for one call. The two round differently in the last bits."""
 
 
 def batch_candidates(model, batch: np.ndarray, search: ExampleSearch,
@@ -197,12 +200,12 @@ def batch_candidates(model, batch: np.ndarray, search: ExampleSearch,
 def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: list[str], k: int, *,
                  batch_size: int = EXAMPLES_BATCH, per_image: int = 1, first_index: int = 0,
                  separation: dict[str, int] | None = None, channels: int | None = None,
-                 fields: dict[str, int | None] | None = None, patch: int = 0) -> dict[str, TopExamples]:
+                 fields: dict[str, int | None] | None = None, patch: int = 0, compiled: bool = True) -> dict[str, TopExamples]:
     """Per layer, each channel's ``k`` strongest responses over preprocessed ``images`` (N, H, W, C), or over an
     iterable of such batches of at most ``batch_size`` photos (a build streams its photos: memory stays flat).
 
-    ``per_image``, ``separation``, ``channels``, ``fields`` and ``patch``: see ``ExampleSearch`` (``separation``
-    and ``fields`` by layer name). Photos are numbered from ``first_index``.
+    ``per_image``, ``separation``, ``channels``, ``fields``, ``patch`` and ``compiled``: see ``ExampleSearch``
+    (``separation`` and ``fields`` by layer name). Photos are numbered from ``first_index``.
     """
     if k < 1 or per_image < 1:
         raise ValueError(f"k and per_image must be at least 1, got {k} and {per_image}")
@@ -213,7 +216,7 @@ def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: 
         images = (array[start : start + batch_size] for start in range(0, len(array), batch_size))
     search = ExampleSearch(
         tuple(layer_names), per_image, channels, tuple((fields or {}).get(name) for name in layer_names) if fields else None,
-        patch, tuple((separation or {}).get(name, 0) for name in layer_names) if separation else None,
+        patch, tuple((separation or {}).get(name, 0) for name in layer_names) if separation else None, compiled,
     )
     found: dict[str, TopExamples] = {}
     start = first_index
@@ -309,7 +312,7 @@ def _maxima_pass(model, search: ExampleSearch, input_shape: tuple[int, int]):
                     found.append((value, y, x))
             return found
 
-        per_model[search, input_shape] = tf.function(maxima, reduce_retracing=True)
+        per_model[search, input_shape] = tf.function(maxima, reduce_retracing=True) if search.compiled else maxima
     return per_model[search, input_shape]
 
 

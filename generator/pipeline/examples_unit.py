@@ -37,7 +37,8 @@ def find_examples(
 
     def make(missing: list[int]) -> Iterator[dict[str, np.ndarray]]:
         backbone = network()
-        search = ExampleSearch(settings.layers, settings.per_image, settings.channels, settings.fields, settings.patch)
+        search = ExampleSearch(settings.layers, settings.per_image, settings.channels, settings.fields, settings.patch,
+                               compiled=settings.compiled)
         photos = [(index, row) for index in missing for row in range(len(units[index].images))]
         found: dict[int, dict[str, TopExamples]] = {index: {} for index in missing}
         done = 0

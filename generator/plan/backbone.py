@@ -17,7 +17,8 @@ from generator.images import SourceImage
 from generator.plan import keys, names
 from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.plan.units import (
-    ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, EXAMPLE_GROUP_DIGITS, AnalysisSettings, AnalysisUnit,
+    ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, EXAMPLE_GROUP_DIGITS, IMAGE_BATCH, AnalysisSettings,
+    AnalysisUnit,
     BackbonePlan, ExampleSettings, ExamplesUnit, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan,
     PhotoPlan, ScoreSettings, ScoresUnit,
 )
@@ -165,11 +166,12 @@ def _examples(
     if config.examples_per_unit == 0 or not images:
         return None, ()
     k = config.examples_per_unit
+    small = len(images) <= IMAGE_BATCH  # as ``units.analysis_mode``: one eager batch of four, else compiled batches of 32
     settings = ExampleSettings(
         layers=tuple(layer.name for layer in facts.layers), k=k, per_image=min(k, -(-k // len(images))),
         channels=config.filters, fields=tuple(layer.receptive_field for layer in facts.layers),
-        map_shapes=tuple(layer.map_shape for layer in facts.layers), patch=PATCH_SIDE, batch=EXAMPLES_BATCH,
-        photos=len(images),
+        map_shapes=tuple(layer.map_shape for layer in facts.layers), patch=PATCH_SIDE,
+        batch=IMAGE_BATCH if small else EXAMPLES_BATCH, compiled=not small, photos=len(images),
     )
     groups: dict[str, list[int]] = {}
     for number, image in enumerate(images):

@@ -61,7 +61,7 @@ def examples_key(backbone: str, weights: str, images_sha256: list[str], settings
     """The natural examples of a group of photos: the photos' bytes in the set's order, and how they are searched."""
     return make_key(kind="examples", backbone=backbone, weights=weights, images=images_sha256, layers=list(settings.layers),
                     k=settings.k, per_image=settings.per_image, channels=settings.channels, fields=list(settings.fields),
-                    patch=settings.patch, batch=settings.batch, code=code_hash(EXAMPLES_CODE),
+                    patch=settings.patch, batch=settings.batch, compiled=settings.compiled, code=code_hash(EXAMPLES_CODE),
                     libraries=library_versions(*ARRAY_LIBRARIES))
 
 

@@ -126,6 +126,11 @@ class ExampleSettings:
     map_shapes: tuple[tuple[int, int], ...]
     patch: int
     batch: int
+    """Photos per pass: 32, or ``IMAGE_BATCH`` for a set that fits one such batch (the default atlas' 4 photos
+    padded to 32 did eight times the work). Two sizes only, as ``analysis_mode``: growing a set recomputes
+    every group once, when it passes 4 photos, and never again."""
+    compiled: bool
+    """Whether the pass is compiled: not for a set of one batch (``compute.examples.ExampleSearch``)."""
     photos: int
     """The size of the example set (the statistics' denominator; not in the key, the groups' photos are)."""
 

@@ -38,12 +38,13 @@ def jpeg_bytes(pixels: np.ndarray, quality: int = 88) -> bytes:
     return buffer.getvalue()
 
 
-def webp_bytes(pixels: np.ndarray, quality: int = 90) -> bytes:
+def webp_bytes(pixels: np.ndarray, quality: int = 90, method: int = 6) -> bytes:
     """A lossy WebP of a uint8 RGB array (filter mosaics: noisy textures PNG cannot compress). At quality 90 a
     side-by-side at twice the size shows no difference from the PNG, at a quarter of its bytes (benchmarks/README.md);
-    ``method=6`` and a fixed quality make the bytes depend on the pixels and the codec version alone."""
+    A fixed ``method`` (the encoder's effort, 0 to 6) and quality make the bytes depend on the pixels and the codec
+    version alone."""
     buffer = io.BytesIO()
-    Image.fromarray(_as_uint8(pixels)).convert("RGB").save(buffer, format="WEBP", quality=quality, method=6, exif=b"",
+    Image.fromarray(_as_uint8(pixels)).convert("RGB").save(buffer, format="WEBP", quality=quality, method=method, exif=b"",
                                                            icc_profile=None)
     return buffer.getvalue()
 

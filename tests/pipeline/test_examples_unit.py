@@ -42,15 +42,17 @@ def test_merged_groups_are_the_whole_sets_examples_recomputed_directly(tiny_clas
 
 
 def test_adding_a_photo_computes_only_its_group_and_gives_the_whole_new_sets_examples(tiny_classifier, tmp_path):
-    images = _photos(tmp_path, 5, groups=5)
+    """Past one batch of four photos (an eager pass; see ``ExampleSettings.batch``): a set of 5 grown to 6."""
+    images = _photos(tmp_path, 6, groups=6)
     backbone = _backbone(tiny_classifier)
     cache = Cache(tmp_path / "cache")
-    before = _plan(backbone, ["conv_b"], images[:4], examples_per_unit=3)
+    before = _plan(backbone, ["conv_b"], images[:5], examples_per_unit=3)
     find_examples(before, lambda: backbone, list(before.example_units), cache, _never)
     after = _plan(backbone, ["conv_b"], images, examples_per_unit=3)
+    assert (before.examples.batch, before.examples.compiled) == (after.examples.batch, after.examples.compiled) == (32, True)
     again = Cache(tmp_path / "cache")
     groups = find_examples(after, lambda: backbone, list(after.example_units), again, _never)
-    assert (again.arrays.hits, again.computed) == (4, 1)
+    assert (again.arrays.hits, again.computed) == (5, 1)
     fresh = find_examples(after, lambda: backbone, list(after.example_units), Cache(tmp_path / "fresh"), _never)
     _assert_same(merged_examples(after, groups)["conv_b"], merged_examples(after, fresh)["conv_b"])
 
