@@ -6,7 +6,7 @@ The photos are a **stand-in** for the Oxford-IIIT Pet dataset (its download fail
 of the side) and mirror images of the four sample photos, made batch by batch with a fixed seed, so neither
 side holds the whole set. For each count, in a fresh process each (so that peak memory is that run's alone):
 ``compute.examples.top_examples`` over every convolutional layer of the backbone (k = 8) as a build runs it (the
-first 64 channels of each layer, the mosaic's units, each example with its 9 x 9 response patch; ``--all-channels``:
+first 64 channels of each layer, the mosaic's units, each example with its 5 x 5 response patch; ``--all-channels``:
 every channel, no patches, the engine's first measurement) against ``model.predict_on_batch`` of the full network
 on the same stream of batches of 32. Both include their first
 call (tracing). The targets (issue 17): at least 70 % of ``predict``'s throughput at 1,000 photos, and peak

@@ -18,9 +18,8 @@ from generator.plan import keys, names
 from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.plan.units import (
     ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, EXAMPLE_GROUP_DIGITS, IMAGE_BATCH, AnalysisSettings,
-    AnalysisUnit,
-    BackbonePlan, ExampleSettings, ExamplesUnit, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures, LayerPlan,
-    PhotoPlan, ScoreSettings, ScoresUnit,
+    AnalysisUnit, BackbonePlan, ExampleSettings, ExamplesUnit, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures,
+    LayerPlan, PhotoPlan, ScoreSettings, ScoresUnit,
 )
 
 

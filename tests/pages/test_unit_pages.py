@@ -51,8 +51,8 @@ def test_a_units_page_gives_each_unit_an_anchor_its_crops_numbers_and_flags(draw
     assert layer.units_page == "tiny/layers/conv-b/units.md"
     page = render("units.md.j2", layer.units_page, backbone=backbone, layer=layer, photos=photos)
     assert "## Unit 0 { #unit-0 }" in page and "## Unit 1 { #unit-1 }" in page
-    assert ("Photo crop 1 of 2 exciting unit 0 of layer conv_b of tiny: third.png, response 7.25; "
-            "Photo crop 2 of 2 exciting unit 0 of layer conv_b of tiny: first.png, response 3.5](unit-0.webp)") in page
+    assert ("Photo crops 1 to 2 exciting unit 0 of layer conv_b of tiny, strongest first: third.png (response 7.25), "
+            "first.png (response 3.5)](unit-0.webp)") in page
     assert "Strongest **7.25** · mean 4 · fires on **66.7 %** of the photos · filter image ÷ best crop: **0.80** ⚠" in page
     assert "[third\\.png](../../../images/third/index.md) 7.25 · [first\\.png](../../../images/first/index.md) 3.5" in page
     assert "**Dead**: it fires on none of the 3 photos" in page and "No photo excites it." in page

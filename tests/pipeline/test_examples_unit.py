@@ -76,3 +76,20 @@ def test_shards_compute_disjoint_groups_that_merge_to_the_single_machines_exampl
         _assert_same(from_shards.examples[layer], alone.examples[layer])
         found = alone.examples[layer]
         assert found.photos == 7 and (found.image_index[found.values > 0] >= 0).all()
+
+
+def test_an_examples_set_without_a_usable_photo_is_named_before_any_network_is_loaded(tmp_path, sample_photos):
+    import pytest
+
+    from generator.config import AtlasConfig
+    from generator.errors import ConfigError
+    from generator.pipeline.run import build
+
+    empty = tmp_path / "no-photos"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a photo")
+    config = AtlasConfig(backbones=[{"name": "vgg16"}], images=[str(sample_photos[0])], examples=[str(empty)],
+                         docs_dir=tmp_path / "docs", site_dir=tmp_path / "site", cache_dir=tmp_path / "cache")
+    with pytest.raises(ConfigError, match=r"examples: no usable image in .*no-photos; give image files, folders or globs"):
+        build(config)
+    assert not (tmp_path / "cache" / "networks").exists()  # failed before planning any backbone
