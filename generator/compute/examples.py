@@ -77,10 +77,12 @@ class TopExamples:
         return self.fired == 0
 
     @classmethod
-    def empty(cls, channels: int, k: int, patch: int = 0) -> "TopExamples":
-        return cls(np.full((channels, k), -np.inf, np.float32), np.full((channels, k), -1, np.int64),
-                   np.zeros((channels, k), np.int32), np.zeros((channels, k), np.int32),
-                   patches=np.zeros((channels, k, patch, patch), np.uint8) if patch else None)
+    def empty(cls, channels: int, k: int, patch: int = 0, counted: bool = False) -> "TopExamples":
+        """No examples yet; ``counted``: with statistics over no photos, for photo sets to be merged into."""
+        empty = cls(np.full((channels, k), -np.inf, np.float32), np.full((channels, k), -1, np.int64),
+                    np.zeros((channels, k), np.int32), np.zeros((channels, k), np.int32),
+                    patches=np.zeros((channels, k, patch, patch), np.uint8) if patch else None)
+        return replace(empty, response_sum=np.zeros(channels), fired=np.zeros(channels, np.int64)) if counted else empty
 
     def renumbered(self, numbers: np.ndarray) -> "TopExamples":
         """The same examples with image index i replaced by ``numbers[i]`` (empty slots stay -1): from a photo
@@ -225,8 +227,7 @@ def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: 
         rows = len(batch)
         for name, candidates in batch_candidates(model, batch, search, batch_size).items():
             taken = candidates.take(range(rows), range(start, start + rows))
-            kept = found.get(name) or replace(TopExamples.empty(taken.values.shape[0], k, patch), photos=0,
-                                              response_sum=np.zeros(taken.values.shape[0]), fired=np.zeros(taken.values.shape[0], np.int64))
+            kept = found.get(name) or TopExamples.empty(taken.values.shape[0], k, patch, counted=True)
             found[name] = _append(kept, taken) if per_image == 1 else merge(kept, taken, k)
         start += rows
     return found

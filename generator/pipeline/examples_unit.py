@@ -12,7 +12,6 @@ analysis unit's ``padded_batch``, as for their analysis.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +22,7 @@ from generator.pipeline.analysis_unit import padded_batch
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
     from generator.cache import Cache
-    from generator.plan.units import BackbonePlan, ExampleSettings, ExamplesUnit
+    from generator.plan.units import BackbonePlan, ExamplesUnit
 
 FIELDS = ("values", "image_index", "y", "x", "patches", "response_sum", "fired")
 
@@ -50,8 +49,9 @@ def find_examples(
                 places = [place for place, (owner, _) in enumerate(batch) if owner == index]
                 for layer, layer_candidates in candidates.items():
                     share = layer_candidates.take(places, [batch[place][1] for place in places])
-                    kept = found[index].get(layer)
-                    found[index][layer] = merge(kept, share, settings.k) if kept else merge(_empty(share, settings), share)
+                    kept = found[index].get(layer) or TopExamples.empty(share.values.shape[0], settings.k, settings.patch,
+                                                                        counted=True)
+                    found[index][layer] = merge(kept, share)
             on_batch()
             finished = missing.index(batch[-1][0]) + (batch[-1][1] == len(units[batch[-1][0]].images) - 1)
             for index in missing[done:finished]:
@@ -70,13 +70,6 @@ def merged_examples(plan: BackbonePlan, groups: list[dict[str, TopExamples]]) ->
             renumbered = examples.renumbered(np.asarray(unit.numbers))
             merged[layer] = merge(merged[layer], renumbered) if layer in merged else renumbered
     return merged
-
-
-def _empty(share: TopExamples, settings: ExampleSettings) -> TopExamples:
-    """An empty list with zero statistics, for a group's first share to be merged into (and cut to ``k``)."""
-    channels = share.values.shape[0]
-    return replace(TopExamples.empty(channels, settings.k, settings.patch), photos=0,
-                   response_sum=np.zeros(channels), fired=np.zeros(channels, np.int64))
 
 
 def to_arrays(found: dict[str, TopExamples]) -> dict[str, np.ndarray]:
