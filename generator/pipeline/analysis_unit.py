@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 from generator.backbones import Backbone  # at run time on purpose: the networks' preprocessing is part of this unit's code
 from generator.compute.activations import layer_activations, shown_levels
 from generator.compute.heatmaps import explain
-import generator.images  # noqa: F401  at run time on purpose: photos are resized by its code (the code hash)
 from generator.pipeline.arrays import ImageAnalysis
+from generator.pipeline.photo_batch import padded_batch
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
     from generator.cache import Cache
-    from generator.images import SourceImage
     from generator.plan.units import AnalysisUnit, BackbonePlan
 
 
@@ -45,15 +44,6 @@ def analyse_images(
 
     stored = cache.arrays.get_or_make_many([unit.key for unit in units], make, redo=lambda index: redo(units[index].path))
     return {unit.image.id: ImageAnalysis.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
-
-
-def padded_batch(backbone: Backbone, images: list[SourceImage], size: int) -> np.ndarray:
-    """The photos resized and preprocessed for ``backbone``, padded with blank images to ``size``: measured on
-    TensorFlow's CPU kernels, a photo's results then do not depend on which photos share its batch (see
-    ``plan.units.IMAGE_BATCH``). The scores unit prepares its photos here too, as for their analysis."""
-    pixels = np.stack([image.resized(backbone.input_shape[:2]) for image in images])
-    blanks = np.zeros((size - len(images), *pixels.shape[1:]), pixels.dtype)
-    return backbone.preprocess(np.concatenate([pixels, blanks]))
 
 
 def _analyse_batch(plan: BackbonePlan, backbone: Backbone, batch: list[AnalysisUnit]) -> list[ImageAnalysis]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from generator.backbones import Backbone  # at run time on purpose: the networks' preprocessing is part of this unit's code
 from generator.compute.examples import ExampleSearch, TopExamples, batch_candidates, merge
-from generator.pipeline.analysis_unit import padded_batch
+from generator.pipeline.photo_batch import padded_batch
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
     from generator.cache import Cache

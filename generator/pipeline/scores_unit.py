@@ -5,7 +5,7 @@ maps go through ``compute.faithfulness`` for the class the analysis explained; t
 re-drawn (``compute.sanity.randomized``, built once per backbone) explains the same photos for the same classes,
 ``IMAGE_BATCH`` at a time in one eager pass, and each map is rank-correlated with its counterpart. This module's
 import closure is the code hash of every scores key (``plan.keys``); the photos are resized and preprocessed by
-the analysis unit's ``padded_batch``, as for their analysis.
+``pipeline.photo_batch``, as for their analysis.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from generator.backbones import Backbone  # at run time on purpose: the networks
 from generator.compute.faithfulness import photo_curves, random_map
 from generator.compute.heatmaps import explain
 from generator.compute.sanity import rank_correlation, randomized
-from generator.pipeline.analysis_unit import padded_batch
+from generator.pipeline.photo_batch import padded_batch
 from generator.pipeline.arrays import ImageAnalysis, PhotoScores
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays

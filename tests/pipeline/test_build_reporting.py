@@ -67,7 +67,7 @@ def test_the_log_gets_the_command_the_warnings_the_stage_times_and_the_summary_e
     assert re.search(stamp + r"warning: skipped \S*photos/broken\.jpg: not an image Pillow can read\n", log)
     assert re.search(stamp + r"my_tiny_net: 1 layers x 1 images, model-file weights, [\d.]+ s\n", log)
     assert re.search(stamp + r"stages: images [\d.]+ s, my_tiny_net [\d.]+ s, pages [\d.]+ s, site [\d.]+ s\n", log)
-    assert re.search(stamp + r"Built 1 backbone\(s\) x 1 photo\(s\) in [\d.]+ s: .*3 computed", log)  # filters, analysis, heatmap scores
+    assert re.search(stamp + r"Built 1 backbone\(s\) x 1 photo\(s\) in [\d.]+ s: .*4 computed", log)  # filters, analysis, heatmap scores, examples
 
 
 def test_an_unusable_photo_is_listed_on_the_home_page_with_its_reason(atlas):

@@ -28,10 +28,10 @@ steps: 2
 cam: [gradcam]
 build_site: false
 """
-UNITS = {"filters": 2, "analysis": 1, "scores": 1}
-FIGURES = {"photo": 2, "filters": 2 * 2, "per image": 2 * 3, "architecture": 2, "scores chart": 1}
+UNITS = {"filters": 2, "analysis": 1, "scores": 1, "examples": 1}
+FIGURES = {"photo": 2, "filters": 2 * 2, "per image": 2 * 3, "architecture": 2, "scores chart": 1, "crops": 2 * 4}
 """Per image, each of the two layers (32 px maps) has a heatmap map, an activation grid and the grid's thumbnail;
-the backbone has the chart of its heatmaps' scores."""
+the backbone has the chart of its heatmaps' scores; each of the layers' 4 units has its strip of crops (all fire)."""
 ALL_FIGURES = sum(FIGURES.values())
 
 
@@ -79,7 +79,9 @@ def _edit(root: Path, relative: str) -> None:
     # the analysis makes the heatmaps and the scores unit explains the re-drawn network with the same code
     ("generator/compute/heatmaps.py", UNITS["analysis"] + UNITS["scores"], FIGURES["per image"] + FIGURES["scores chart"]),
     ("generator/compute/faithfulness.py", UNITS["scores"], FIGURES["scores chart"]),
-    ("generator/images.py", UNITS["analysis"] + UNITS["scores"], ALL_FIGURES),
+    ("generator/compute/examples.py", UNITS["examples"], FIGURES["crops"]),
+    # every unit that takes photos resizes them with this code (pipeline/photo_batch.py)
+    ("generator/images.py", UNITS["analysis"] + UNITS["scores"] + UNITS["examples"], ALL_FIGURES),
     ("generator/render/overlay.py", 0, ALL_FIGURES),
     ("generator/render/faithfulness_chart.py", 0, ALL_FIGURES),
 ])
@@ -110,5 +112,5 @@ def test_replacing_the_model_file_replans_and_redoes_everything(project):
     model.set_weights([weights * 1.5 for weights in model.get_weights()])
     model.save(project / "tiny.keras")
     assert _build(project) == {"computed": sum(UNITS.values()),
-                               "drawn": FIGURES["filters"] + FIGURES["per image"] + FIGURES["scores chart"]}
+                               "drawn": FIGURES["filters"] + FIGURES["per image"] + FIGURES["scores chart"] + FIGURES["crops"]}
     assert _build(project) == {"computed": 0, "drawn": 0}

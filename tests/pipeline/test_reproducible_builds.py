@@ -177,16 +177,19 @@ def test_a_changed_photo_recomputes_and_redraws_only_that_photo(reference, tmp_p
     changed_photo = originals[1]
     Image.open(changed_photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photos / changed_photo.name, quality=90)
     summary = _summary(_build(config, tmp_path / "docs", cache))
-    assert summary["computed"] == 4  # that photo's analysis and heatmap scores in each of the two backbones; no filter image
+    # in each of the two backbones: that photo's analysis, its heatmap scores, and the natural examples of the group
+    # of photos it now falls in (its new hash starts otherwise, and its old group held it alone); no filter image
+    assert summary["computed"] == 6
     after = _tree(tmp_path / "docs")
     photo_id = changed_photo.stem.replace("_", "-")
     changed = {name for name in after if before.get(name) != after[name]}
     figures = {name for name in changed if not name.endswith(".md")}
     # each chart shows every photo's scores: it is redrawn, and its bytes change unless the scores look the same
-    # (an untrained network's are all 0.00)
+    # (an untrained network's are all 0.00); a unit's strip of crops changes where the photo is among its examples
     charts = {name for name in before if name.endswith("heatmap-scores.svg")}
-    assert len(charts) == 2
-    assert figures - charts == {name for name in before if photo_id in name and not name.endswith(".md")}, figures
+    strips = {name for name in before if re.search(r"/unit-\d+\.webp$", name)}
+    assert len(charts) == 2 and strips
+    assert figures - charts - strips == {name for name in before if photo_id in name and not name.endswith(".md")}, figures
 
 
 def test_an_unchanged_rebuild_computes_draws_and_writes_nothing(reference):
@@ -216,9 +219,11 @@ def test_only_redoes_the_matching_units(reference, tmp_path):
     subprocess.run(["cp", "-r", str(root / "cache"), str(cache)], check=True)
     summary = _summary(_build(config, tmp_path / "docs", cache, "--only", "my_tiny_net/conv_b"))
     images = len([name for name in tree if name.startswith("photos/") and name.endswith(".jpg")])
+    strips = len([name for name in tree if re.match(r"my_tiny_net/layers/conv-b/unit-\d+\.webp$", name)])
     assert summary["computed"] == 1  # the filters of that one layer
-    assert summary["drawn"] == 2 + images * 4  # its mosaic and thumbnail; per image, its grid, the grid's thumbnail
-    # (32 px maps) and two heatmap maps
+    # its mosaic and thumbnail; per image, its grid, the grid's thumbnail (32 px maps) and two heatmap maps; the strip
+    # of each of its units that fires
+    assert summary["drawn"] == 2 + images * 4 + strips
     assert summary["written"] == 0 and _tree(tmp_path / "docs") == tree  # the same seed gives the same bytes
     forced = _summary(_build(config, tmp_path / "docs", cache, "--force"))
     assert forced["reused"] == 0 and forced["written"] == 0
