@@ -40,7 +40,7 @@ def jpeg_bytes(pixels: np.ndarray, quality: int = 88) -> bytes:
 
 def webp_bytes(pixels: np.ndarray, quality: int = 90, method: int = 6) -> bytes:
     """A lossy WebP of a uint8 RGB array (filter mosaics: noisy textures PNG cannot compress). At quality 90 a
-    side-by-side at twice the size shows no difference from the PNG, at a quarter of its bytes (benchmarks/README.md);
+    side-by-side at twice the size shows no difference from the PNG, at a quarter of its bytes (benchmarks/README.md).
     A fixed ``method`` (the encoder's effort, 0 to 6) and quality make the bytes depend on the pixels and the codec
     version alone."""
     buffer = io.BytesIO()
