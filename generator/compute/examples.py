@@ -218,8 +218,8 @@ def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: 
         array = images
         images = (array[start : start + batch_size] for start in range(0, len(array), batch_size))
     search = ExampleSearch(
-        tuple(layer_names), per_image, channels, tuple((fields or {}).get(name) for name in layer_names) if fields else None,
-        patch, tuple((separation or {}).get(name, 0) for name in layer_names) if separation else None, compiled,
+        tuple(layer_names), per_image, channels, tuple(fields.get(name) for name in layer_names) if fields else None,
+        patch, tuple(separation.get(name, 0) for name in layer_names) if separation else None, compiled,
     )
     found: dict[str, TopExamples] = {}
     start = first_index
@@ -268,16 +268,17 @@ def _spread_candidates(maps: np.ndarray, per_image: int, distance: int, patch: i
         flat = remaining.reshape(count, -1, channels)
         best = flat.argmax(axis=1)  # (N, C): the first (row-major) among equal values
         value = np.take_along_axis(flat, best[:, None, :], axis=1)[:, 0]
+        best_y, best_x = np.divmod(best, width)
         slots = np.arange(count) * per_image + pick
         taken = np.isfinite(value)  # (N, C)
         values[:, slots] = np.where(taken, value, -np.inf).T
         images[:, slots] = np.where(taken, np.arange(count)[:, None], -1).T
-        ys[:, slots], xs[:, slots] = (best // width).T, (best % width).T
+        ys[:, slots], xs[:, slots] = best_y.T, best_x.T
         if patch:
-            sampled = _patches(maps, best // width, best % width, np.where(taken, value, 0.0), field, input_shape, patch)
+            sampled = _patches(maps, best_y, best_x, np.where(taken, value, 0.0), field, input_shape, patch)
             patches[:, slots] = np.asarray(sampled).transpose(1, 0, 2, 3)
-        near = ((np.abs(rows[None, :, :, None] - (best // width)[:, None, None, :]) < distance)
-                & (np.abs(columns[None, :, :, None] - (best % width)[:, None, None, :]) < distance))
+        near = ((np.abs(rows[None, :, :, None] - best_y[:, None, None, :]) < distance)
+                & (np.abs(columns[None, :, :, None] - best_x[:, None, None, :]) < distance))
         remaining[near] = -np.inf
     return TopExamples(values, images, ys, xs, patches=patches)
 

@@ -247,10 +247,7 @@ def filter_response(
     """Mean activation of filter ``filter_indices[i]`` on uint8 image ``i``: how strongly each image drives it."""
     import tensorflow as tf
 
-    preprocess = preprocess or scale_to_unit_range
-    features = truncated_model(model, layer_name)
-    activations = run_model(features, preprocess(tf.constant(np.asarray(images, np.float32))), training=False)
-    return filter_means(activations, tf.constant(filter_indices, tf.int32)).numpy()
+    return tf.reduce_mean(_filter_maps(model, layer_name, filter_indices, images, preprocess), axis=[1, 2]).numpy()
 
 
 def filter_peaks(
@@ -271,12 +268,18 @@ def filter_peaks(
         before = (side - images.shape[1]) // 2
         after = side - images.shape[1] - before
         images = np.pad(images, ((0, 0), (before, after), (before, after), (0, 0)), constant_values=127.5)
-    preprocess = preprocess or scale_to_unit_range
+    return tf.reduce_max(_filter_maps(model, layer_name, filter_indices, images, preprocess), axis=[1, 2]).numpy()
+
+
+def _filter_maps(model, layer_name: str, filter_indices: list[int], images: np.ndarray, preprocess: Callable | None):
+    """(N, h, w) float32: filter ``filter_indices[i]``'s map on image ``i``, through the model cut at the layer."""
+    import tensorflow as tf
+
     flat, (layer_name,) = reachable(model, [layer_name])
     features = truncated_model(flat, layer_name)
-    activations = run_model(features, preprocess(tf.constant(images)), training=False)
-    chosen = tf.gather(tf.cast(activations, tf.float32), tf.constant(filter_indices, tf.int32), axis=3, batch_dims=1)
-    return tf.reduce_max(chosen, axis=[1, 2]).numpy()
+    activations = run_model(features, (preprocess or scale_to_unit_range)(tf.constant(np.asarray(images, np.float32))),
+                            training=False)
+    return _chosen_maps(activations, tf.constant(filter_indices, tf.int32))
 
 
 def filter_means(activations, targets):
@@ -286,5 +289,11 @@ def filter_means(activations, targets):
     """
     import tensorflow as tf
 
-    chosen = tf.gather(tf.cast(activations, tf.float32), targets, axis=3, batch_dims=1)
-    return tf.reduce_mean(chosen, axis=[1, 2])
+    return tf.reduce_mean(_chosen_maps(activations, targets), axis=[1, 2])
+
+
+def _chosen_maps(activations, targets):
+    """Channel ``targets[i]`` of image ``i``'s activations (N, h, w, C), in float32."""
+    import tensorflow as tf
+
+    return tf.gather(tf.cast(activations, tf.float32), targets, axis=3, batch_dims=1)

@@ -45,11 +45,14 @@ def percent(probability: float | None) -> str:
 def score(value: float) -> str:
     """An area or a correlation as pages print it: two decimals (0.4216 -> '0.42'), a minus sign for negatives,
     and no sign on what rounds to zero (an untrained network's -0.0004 is '0.00', not '-0.00')."""
-    text = f"{value:.2f}"
-    return "0.00" if text == "-0.00" else text.replace("-", "\u2212")
+    return _with_minus(f"{value:.2f}")
 
 
 def response(value: float) -> str:
     """A unit's activation as pages print it: three significant digits (7.318 -> '7.32', 0.0412 -> '0.0412')."""
-    text = f"{value:.3g}"
-    return "0" if text in ("-0", "0") else text.replace("-", "\u2212")
+    return _with_minus(f"{value:.3g}")
+
+
+def _with_minus(text: str) -> str:
+    """A number's text with a true minus sign (U+2212), and no sign on what is zero ('-0.00' is '0.00')."""
+    return text.lstrip("-") if float(text) == 0 else text.replace("-", "\u2212")

@@ -170,7 +170,7 @@ def _examples(
         layers=tuple(layer.name for layer in facts.layers), k=k, per_image=min(k, -(-k // len(images))),
         channels=config.filters, fields=tuple(layer.receptive_field for layer in facts.layers),
         map_shapes=tuple(layer.map_shape for layer in facts.layers), patch=PATCH_SIDE,
-        batch=IMAGE_BATCH if small else EXAMPLES_BATCH, compiled=not small, photos=len(images),
+        batch=IMAGE_BATCH if small else EXAMPLES_BATCH, compiled=not small,
     )
     groups: dict[str, list[int]] = {}
     for number, image in enumerate(images):

@@ -131,8 +131,6 @@ class ExampleSettings:
     every group once, when it passes 4 photos, and never again."""
     compiled: bool
     """Whether the pass is compiled: not for a set of one batch (``compute.examples.ExampleSearch``)."""
-    photos: int
-    """The size of the example set (the statistics' denominator; not in the key, the groups' photos are)."""
 
 
 @dataclass(frozen=True)
