@@ -13,6 +13,7 @@ import re
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +30,15 @@ MAX_SIDE = 1024
 
 @dataclass(frozen=True)
 class SourceImage:
-    """One photo, decoded, oriented and converted to RGB."""
+    """One photo, decoded, oriented and converted to RGB: held in memory, or read again from its file when needed
+    (a large examples set: 7,349 Oxford-IIIT Pet photos would hold 4 GB and more)."""
 
     id: str
     """URL-safe, unique within the atlas."""
     path: Path
     sha256: str
-    pixels: np.ndarray = field(repr=False)
-    """uint8 (H, W, 3)."""
+    pixels: np.ndarray | None = field(default=None, repr=False)
+    """uint8 (H, W, 3); None for a photo not held (``load_images(..., hold=False)``): use ``decoded()``."""
     breed: str | None = None
     species: str | None = None
 
@@ -44,11 +46,30 @@ class SourceImage:
     def file_name(self) -> str:
         return self.path.name
 
+    def decoded(self) -> np.ndarray:
+        """uint8 (H, W, 3): the held pixels, or the file decoded again (its bytes must still be those hashed)."""
+        return self.pixels if self.pixels is not None else _decode_again(self.path, self.sha256)
+
     def resized(self, size: tuple[int, int]) -> np.ndarray:
         """uint8 (height, width, 3), bilinear resize of the whole photo (the aspect ratio is not kept)."""
         height, width = size
-        image = Image.fromarray(self.pixels).resize((width, height), Image.Resampling.BILINEAR)
+        image = Image.fromarray(self.decoded()).resize((width, height), Image.Resampling.BILINEAR)
         return np.asarray(image, dtype=np.uint8)
+
+
+@lru_cache(maxsize=32)
+def _decode_again(path: Path, sha256: str) -> np.ndarray:
+    """A photo not held, decoded from its file; the last few are kept, as a units page draws a photo's crops for
+    several units in a row (32 photos: at most 100 MB at ``MAX_SIDE``)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise AtlasError(f"{path} can no longer be read ({error.strerror or error}); it was read when the build "
+                         "started: restore it or run the build again") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise AtlasError(f"{path} changed during the build; run the build again (every result comes from the bytes "
+                         "read when it started)")
+    return decode_image(data)
 
 
 @dataclass(frozen=True)
@@ -179,8 +200,10 @@ def _walk(folder: Path) -> list[Path]:
     return results
 
 
-def load_images(sources: list[str], per_breed: int | None = None) -> ImageSet:
-    """Decode every image the sources name; unusable files are skipped with a reason."""
+def load_images(sources: list[str], per_breed: int | None = None, hold: bool = True) -> ImageSet:
+    """Decode every image the sources name; unusable files are skipped with a reason. ``hold``: keep the decoded
+    pixels (False: each photo is decoded here only to be checked, and again from its file where it is used, so
+    that memory does not grow with the number of photos)."""
     images, skipped, taken = [], [], set()
     for candidate in find_candidates(sources, per_breed):
         try:
@@ -196,9 +219,8 @@ def load_images(sources: list[str], per_breed: int | None = None) -> ImageSet:
         while image_id in taken:
             image_id, suffix = f"{base}-{suffix}", suffix + 1
         taken.add(image_id)
-        images.append(
-            SourceImage(image_id, candidate.path, hashlib.sha256(data).hexdigest(), pixels, candidate.breed, candidate.species)
-        )
+        images.append(SourceImage(image_id, candidate.path, hashlib.sha256(data).hexdigest(), pixels if hold else None,
+                                  candidate.breed, candidate.species))
     return ImageSet(images, skipped)
 
 

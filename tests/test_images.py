@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from generator.errors import AtlasError
-from generator.images import decode_image, is_oxford_pets_folder, load_images
+from generator.images import _decode_again, decode_image, is_oxford_pets_folder, load_images
 
 from tests.conftest import gradient_image
 
@@ -107,3 +107,26 @@ def test_a_photo_of_exactly_40_megapixels_is_used_and_one_a_column_larger_is_ski
     assert [(item.path.name, item.reason) for item in result.skipped] == [
         ("over-the-limit.png", "8001x5000 pixels is over the limit of 40,000,000 (decompression-bomb guard)")
     ]
+
+
+def test_a_set_not_held_is_read_again_from_its_files_and_refuses_a_changed_file(tmp_path):
+    """A large examples set is decoded to be checked and then dropped (memory does not grow with the photos);
+    where used, each photo is read again, the same pixels, and a file changed since the build read it is refused
+    by name instead of giving results for other bytes than its hash says."""
+    pixels = gradient_image()
+    paths = [save(tmp_path / f"{name}.png", np.roll(pixels, shift, axis=1)) for shift, name in enumerate("ab")]
+    held = load_images([str(path) for path in paths])
+    lean = load_images([str(path) for path in paths], hold=False)
+    assert [image.pixels for image in lean.images] == [None, None]
+    for kept, read in zip(held.images, lean.images, strict=True):
+        assert (kept.id, kept.sha256) == (read.id, read.sha256)
+        np.testing.assert_array_equal(read.decoded(), kept.pixels)
+        np.testing.assert_array_equal(read.resized((8, 8)), kept.resized((8, 8)))
+    save(paths[1], np.flipud(pixels))
+    lean.images[1].decoded()  # the last decoded photos are kept: those are the pixels of the bytes hashed
+    _decode_again.cache_clear()
+    with pytest.raises(AtlasError, match=r"b\.png changed during the build"):
+        lean.images[1].decoded()
+    paths[0].unlink()
+    with pytest.raises(AtlasError, match=r"a\.png can no longer be read"):
+        lean.images[0].decoded()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from generator.ahead import ahead
 from generator.compute.feed import run_model
 from generator.compute.flatten import reachable
 from generator.field_box import field_box
@@ -223,9 +224,9 @@ def top_examples(model, images: np.ndarray | Iterable[np.ndarray], layer_names: 
     )
     found: dict[str, TopExamples] = {}
     start = first_index
-    for batch in images:
-        rows = len(batch)
-        for name, candidates in batch_candidates(model, batch, search, batch_size).items():
+    # the next batch goes through the network while this one's candidates are merged (``ahead``)
+    for rows, batch_found in ahead((len(batch), batch_candidates(model, batch, search, batch_size)) for batch in images):
+        for name, candidates in batch_found.items():
             taken = candidates.take(range(rows), range(start, start + rows))
             kept = found.get(name) or TopExamples.empty(taken.values.shape[0], k, patch, counted=True)
             found[name] = _append(kept, taken) if per_image == 1 else merge(kept, taken, k)
@@ -297,95 +298,161 @@ def _maxima_pass(model, search: ExampleSearch, input_shape: tuple[int, int]):
         flat, names = reachable(model, list(search.layer_names))
         probe = keras.Model(flat.inputs, [flat.get_layer(name).output for name in names])
 
+        # traced once per map shape, not per layer: the tables that tell layers of one shape apart are arguments
+        readout = tf.function(_readout) if search.compiled else _readout
+
         def maxima(batch):
             outputs = run_model(probe, batch, training=False)
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
             found = []
             for depth, output in enumerate(outputs):
                 whole = tf.cast(output, tf.float32)
-                maps = whole[..., : search.channels] if search.channels is not None else whole
                 if search.per_image > 1:
-                    found.append(maps)
+                    found.append(whole[..., : search.channels] if search.channels is not None else whole)
                     continue
-                value, y, x = _first_maximum(maps)
-                if search.patch:
-                    found.append((value, y, x, _patches(whole, y, x, value, search.fields[depth], input_shape, search.patch)))
-                else:
-                    found.append((value, y, x))
+                tables = _sample_tables(whole.shape, search.fields[depth], input_shape, search.patch) if search.patch else ()
+                found.append(readout(whole, search.channels, *tables))
             return found
 
         per_model[search, input_shape] = tf.function(maxima, reduce_retracing=True) if search.compiled else maxima
     return per_model[search, input_shape]
 
 
-def _first_maximum(maps):
-    """(max, row, column) per photo and channel of (N, h, w, C) maps: the first maximum in row-major order, as a
-    flat argmax finds it, but from one reduction of the whole map instead of two.
+def _readout(whole, channels: int | None, *tables):
+    """(max, row, column) per photo and channel of the first ``channels`` of one layer's maps, and with
+    ``tables`` (``_sample_tables``) each one's patch.
 
-    Measured on MobileNetV2's 52 layers (2 cores, warm, one run): a flat ``argmax`` plus ``reduce_max`` ran at 48
-    photos/s, this at 56, the maxima alone at 73, a plain forward pass at 85 (``predict_on_batch``: 67). Reading
-    every convolution's output costs the rest, probably because the CPU kernels then cannot fuse a convolution
-    with the normalisation and activation after it (not verified; see ``benchmarks/README.md``). The row comes from each row's maximum (the first
-    row holding the map's maximum), the column from that row alone, gathered for each photo and channel.
+    Tracing cost about half a millisecond per operation, for every drawn layer: MobileNetV2's 52-layer pass once
+    held 17,590 operations and took 15.6 s to its first result against ``predict``'s 1.2 s. Hence the geometry
+    in NumPy tables, constants computed once, and one trace per map shape (its 52 layers have 19).
+    """
+    value, y, x = _first_maximum(whole, channels)
+    return (value, y, x, _sampled(whole, y, x, value, tables)) if tables else (value, y, x)
+
+
+def _first_maximum(whole, channels: int | None):
+    """(max, row, column) per photo and channel of the first ``channels`` (None: all) of (N, h, w, C) maps: the
+    first maximum in row-major order, as a flat argmax finds it, but from one reduction of the whole map instead
+    of two.
+
+    The row comes from each row's maximum (the first row holding the map's maximum), the column from that row
+    alone, gathered from the flat maps. The reduction reads every channel and slices its small result: slicing
+    the maps first would copy them. Measured on MobileNetV2's 52 layers (2 cores, warm, one run, the first
+    version): a flat ``argmax`` plus ``reduce_max`` ran at 48 photos/s, this at 56, the maxima alone at 73, a
+    plain forward pass at 85.
     """
     import tensorflow as tf
 
-    shape = tf.shape(maps)
-    rows = tf.reduce_max(maps, axis=2)  # (N, h, C)
+    _, _, columns, stride = _static_shape(whole)
+    # (N, h, C); a pooling reads the maps faster than a reduction over their middle axis (154 MB: 7.8 ms against 10.7)
+    rows = tf.squeeze(tf.nn.max_pool2d(whole, (1, columns), (1, columns), "VALID"), axis=2)
+    if channels is not None and channels < stride:
+        rows = rows[..., :channels]
     y = tf.argmax(rows, axis=1, output_type=tf.int32)
     value = tf.reduce_max(rows, axis=1)
-    grid = [shape[0], shape[3], shape[2]]  # (N, C, w)
-    index = tf.stack([
-        tf.broadcast_to(tf.range(shape[0])[:, None, None], grid), tf.broadcast_to(y[:, :, None], grid),
-        tf.broadcast_to(tf.range(shape[2])[None, None, :], grid), tf.broadcast_to(tf.range(shape[3])[None, :, None], grid),
-    ], axis=-1)
-    x = tf.argmax(tf.gather_nd(maps, index), axis=2, output_type=tf.int32)
+    kept = int(rows.shape[2])
+    index_type, offsets = _flat_offsets(whole, kept, 1)  # (N, C, 1): photo n, channel c, row 0, column 0
+    along_row = offsets + (np.arange(columns) * stride).astype(offsets.dtype.as_numpy_dtype) \
+        + tf.expand_dims(tf.cast(y, index_type) * (columns * stride), -1)
+    x = tf.argmax(tf.gather(tf.reshape(whole, [-1]), along_row), axis=2, output_type=tf.int32)
     return value, y, x
 
 
-def _patches(maps, ys, xs, values, field: int | None, input_shape: tuple[int, int], side: int):
-    """uint8 (N, C, side, side): each channel's map sampled bilinearly at the centres of ``side`` x ``side`` equal
-    cells of the field box (``field_box``) of unit (``ys``, ``xs``), as a fraction of ``values`` (0 where the
-    value is not above 0); ``maps`` (N, h, w, C or more) holds those C channels first. Inside the compiled pass,
-    or eagerly on NumPy maps (the spread candidates).
+def _static_shape(maps) -> tuple:
+    """(photos, rows, columns, channels) of (N, h, w, C) maps as ints (photos: None when the batch is not fixed);
+    a layer's map has a fixed size once its input's is."""
+    return _static_shape_of(maps.shape)
 
-    Up to one cell beyond the outermost cell centres a sample takes the edge cell's value (as a map padded by one
-    mirrored cell would); farther out, outside the input, it is 0 (the crop is grey there). Gathered corner by
-    corner: ``crop_and_resize`` on a transposed, padded copy of the maps took 42 % of the pass on MobileNetV2's 52
-    layers (36 photos/s against 62 without patches, warm, 2 cores).
+
+def _static_shape_of(shape) -> tuple:
+    count, rows, columns, stride = shape
+    if None in (rows, columns, stride):
+        raise ValueError(f"natural examples need maps of a known size, got {tuple(shape)}")
+    return count, int(rows), int(columns), int(stride)
+
+
+def _flat_offsets(maps, channels: int, trailing: int):
+    """The index type (int64 only for maps of 2**31 values or more) and the flat index of (photo n, row 0, column
+    0, channel c) in the flattened (N, h, w, C or more) maps, shaped (N, channels) and ``trailing`` axes of 1.
+
+    A constant when the batch's size is known (the compiled pass' fixed batch): the pass holds this arithmetic for
+    every drawn layer, and tracing it cost about half a millisecond per operation (see ``_patches``).
     """
     import tensorflow as tf
 
+    count, rows, columns, stride = _static_shape(maps)
+    size = rows * columns * stride
+    index_type = tf.int64 if (count or 1) * size >= 2**31 else tf.int32
+    ones = (1,) * trailing
+    per_channel = np.arange(channels).reshape(1, channels, *ones)
+    if count is not None:
+        return index_type, tf.constant(np.arange(count).reshape(count, 1, *ones) * size + per_channel,
+                                       dtype=index_type)
+    per_photo = tf.reshape(tf.range(tf.shape(maps, out_type=index_type)[0]) * size, (-1, 1, *ones))
+    return index_type, per_photo + tf.constant(per_channel, dtype=index_type)
+
+
+def _axis_samples(cells: int, size: int, starts: np.ndarray, box: float, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Along one axis of a map of ``cells`` cells over ``size`` input pixels: for each cell, the map cell nearest
+    to each of the ``side`` samples of its field box (starting at input pixel ``starts[cell]``, ``box`` long)
+    (int (cells, side)), and whether the sample counts (float32 1 or 0, the same shape).
+
+    Up to one cell beyond the outermost cell centres a sample takes the edge cell's value (as in a map padded by
+    one mirrored cell); farther out, outside the input, it is 0 (the crop is grey there).
+    """
+    steps = (np.arange(side) + 0.5) / side  # the samples sit at the centres of ``side`` equal cells of the box
+    position = (starts[:, None] + steps[None, :] * box) * (cells / size) - 0.5  # input pixel u is cell u * cells / size - 0.5
+    nearest = np.clip(np.floor(position + 0.5), 0, cells - 1).astype(np.int64)
+    inside = ((position >= -1.0) & (position <= cells)).astype(np.float32)
+    return nearest, inside
+
+
+def _sample_tables(shape, field: int | None, input_shape: tuple[int, int], side: int) -> tuple[np.ndarray, ...]:
+    """For maps of ``shape`` (N, h, w, C), the patches' geometry by row and by column of the unit: each sample's
+    offset in the flattened maps (rows: (h, side, 1); columns: (w, 1, side)) and whether it counts (the same
+    shapes)."""
+    _, rows, columns, stride = _static_shape_of(shape)
+    flat_type = np.int64 if (shape[0] or 1) * rows * columns * stride >= 2**31 else np.int32
+    tops, lefts, box_height, box_width = field_box(np.arange(rows, dtype=np.float64), np.arange(columns, dtype=np.float64),
+                                                   (rows, columns), input_shape, field)
+    row_cells, row_inside = _axis_samples(rows, input_shape[0], np.broadcast_to(tops, (rows,)), box_height, side)
+    column_cells, column_inside = _axis_samples(columns, input_shape[1], np.broadcast_to(lefts, (columns,)), box_width, side)
+    return ((row_cells * (columns * stride)).astype(flat_type).reshape(rows, side, 1), row_inside.reshape(rows, side, 1),
+            (column_cells * stride).astype(flat_type).reshape(columns, 1, side), column_inside.reshape(columns, 1, side))
+
+
+def _patches(maps, ys, xs, values, field: int | None, input_shape: tuple[int, int], side: int):
+    """uint8 (N, C, side, side): each channel's map at the cells nearest to the centres of ``side`` x ``side``
+    equal cells of the field box (``field_box``) of unit (``ys``, ``xs``), as a fraction of ``values`` (0 where
+    the value is not above 0); ``maps`` (N, h, w, C or more) holds those C channels first. Eagerly on NumPy maps
+    (the spread candidates); the compiled pass calls ``_sampled`` with its tables."""
+    import tensorflow as tf
+
     maps = tf.convert_to_tensor(maps, tf.float32)
-    rows, columns = int(maps.shape[1]), int(maps.shape[2])
-    count, channels, stride = tf.shape(ys)[0], tf.shape(ys)[1], tf.shape(maps)[3]
-    height, width = input_shape
-    top, left, box_height, box_width = field_box(tf.cast(ys, tf.float32), tf.cast(xs, tf.float32), (rows, columns),
-                                                 input_shape, field)
-    steps = (tf.range(side, dtype=tf.float32) + 0.5) / side  # the cells' centres, as fractions of the box
-    # (N, C, side) positions in map cells: input pixel u is cell u * rows / height - 0.5
-    along_y = (top[..., None] + steps * box_height) * (rows / height) - 0.5
-    along_x = (left[..., None] + steps * box_width) * (columns / width) - 0.5
+    return _sampled(maps, ys, xs, values, _sample_tables(maps.shape, field, input_shape, side))
 
-    def corners(position, cells):
-        low = tf.floor(position)
-        inside = (position >= -1.0) & (position <= cells)
-        clamp = lambda index: tf.clip_by_value(tf.cast(index, tf.int32), 0, cells - 1)  # noqa: E731
-        return clamp(low), clamp(low + 1), position - low, inside
 
-    y0, y1, wy, inside_y = corners(along_y, rows)
-    x0, x1, wx, inside_x = corners(along_x, columns)
-    flat = tf.reshape(maps, [-1])  # free for the layer's own output; a slice of its channels would be copied
-    # the flat index of (photo n, row, column, channel c) is ((n * rows + row) * columns + column) * stride + c
-    base = (tf.range(count)[:, None] * (rows * columns * stride) + tf.range(channels)[None, :])[..., None, None]
+def _sampled(maps, ys, xs, values, tables):
+    """The patches of ``_patches`` from ``_sample_tables``' tables.
 
-    def at(row, column):  # (N, C, side) rows and columns -> (N, C, side, side) values
-        return tf.gather(flat, base + (row[..., :, None] * columns + column[..., None, :]) * stride)
+    The box's samples along the rows depend on the unit's row alone and those along the columns on its column,
+    so the pass only looks the unit up in two small tables and makes one gather. Nearest cells, not bilinear
+    sampling: in channels-last maps the four neighbours of a sample lie a row of channels apart, and reading
+    four times as many scattered values made the patches most of the pass' cost after the network (MobileNetV2's
+    52 layers, warm, 2 cores: see ``benchmarks/README.md``); the drawn overlay is enlarged smoothly from the
+    patch anyway, and every sample is a response the unit's channel really gave.
+    """
+    import tensorflow as tf
 
-    wy, wx = wy[..., :, None], wx[..., None, :]
-    sampled = ((at(y0, x0) * (1 - wx) + at(y0, x1) * wx) * (1 - wy) + (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy)
-    sampled = tf.where(inside_y[..., :, None] & inside_x[..., None, :], sampled, 0.0)
+    row_offsets, row_inside, column_offsets, column_inside = tables
+    ys, xs, values = (tf.convert_to_tensor(array) for array in (ys, xs, values))
+    channels = ys.shape[1]
+    _, offsets = _flat_offsets(maps, channels, 2)
+    # (N, C, side, side): sample (i, j) of each photo's unit of each channel
+    index = offsets + tf.gather(row_offsets, ys) + tf.gather(column_offsets, xs)
+    inside = tf.gather(row_inside, ys) * tf.gather(column_inside, xs)
+    sampled = tf.gather(tf.reshape(maps, [-1]), index) * inside
     values = tf.cast(values, tf.float32)
-    scale = tf.where(values > 0, values, tf.ones_like(values))[:, :, None, None]
-    fraction = tf.where(values[:, :, None, None] > 0, tf.clip_by_value(sampled / scale, 0.0, 1.0), 0.0)
-    return tf.cast(tf.round(fraction * 255.0), tf.uint8)
+    positive = values > 0
+    scale = tf.reshape(tf.where(positive, 255.0 / tf.where(positive, values, 1.0), 0.0), (-1, channels, 1, 1))
+    return tf.cast(tf.round(tf.clip_by_value(sampled * scale, 0.0, 255.0)), tf.uint8)

@@ -73,7 +73,7 @@ def draw_photo(draw: Draw, plan: PhotoPlan) -> PhotoResult:
     image = plan.image
 
     def encode() -> bytes:
-        picture = Image.fromarray(image.pixels)
+        picture = Image.fromarray(image.decoded())
         picture.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS)
         return jpeg_bytes(np.asarray(picture))
 
@@ -236,10 +236,7 @@ def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
     for unit, figure in enumerate(layer.crops):
         slots = [slot for slot in range(examples.k) if examples.image_index[unit, slot] >= 0 and examples.values[unit, slot] > 0]
         photos = [images[examples.image_index[unit, slot]] for slot in slots]
-        crops = [Crop(photo.pixels, _photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth],
-                                               plan.input_shape[:2], settings.fields[depth], photo.pixels.shape[:2]),
-                      examples.patches[unit, slot])
-                 for photo, slot in zip(photos, slots, strict=True)]
+        crops = [_crop(photo.decoded(), examples, unit, slot, plan, depth) for photo, slot in zip(photos, slots, strict=True)]
         top, left, height, width = tile_place(unit, len(filters), filters.shape[1], filters.shape[2])
         units.append(UnitResult(
             index=unit,
@@ -252,6 +249,13 @@ def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
             filter_peak=None if peaks is None else float(peaks[unit]),
         ))
     return units
+
+
+def _crop(pixels: np.ndarray, examples, unit: int, slot: int, plan: BackbonePlan, depth: int) -> Crop:
+    settings = plan.examples
+    box = _photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth], plan.input_shape[:2],
+                     settings.fields[depth], pixels.shape[:2])
+    return Crop(pixels, box, examples.patches[unit, slot])
 
 
 def _photo_box(y: int, x: int, map_shape: tuple[int, int], input_shape: tuple[int, int], field: int | None,

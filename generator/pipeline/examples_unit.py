@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from generator.ahead import ahead
 from generator.backbones import Backbone  # at run time on purpose: the networks' preprocessing is part of this unit's code
 from generator.compute.examples import ExampleSearch, TopExamples, batch_candidates, merge
 from generator.pipeline.photo_batch import padded_batch
@@ -41,9 +42,14 @@ def find_examples(
         photos = [(index, row) for index in missing for row in range(len(units[index].images))]
         found: dict[int, dict[str, TopExamples]] = {index: {} for index in missing}
         done = 0
-        for start in range(0, len(photos), settings.batch):
-            batch = photos[start : start + settings.batch]
-            pixels = padded_batch(backbone, [units[index].images[row] for index, row in batch], settings.batch)
+
+        def decoded() -> Iterator[tuple[list[tuple[int, int]], np.ndarray]]:
+            for start in range(0, len(photos), settings.batch):
+                batch = photos[start : start + settings.batch]
+                yield batch, padded_batch(backbone, [units[index].images[row] for index, row in batch], settings.batch)
+
+        # the next batch's photos are read and decoded while this one goes through the network (``ahead``)
+        for batch, pixels in ahead(decoded()):
             candidates = batch_candidates(backbone.model, pixels, search, settings.batch)
             for index in dict.fromkeys(index for index, _ in batch):
                 places = [place for place, (owner, _) in enumerate(batch) if owner == index]

@@ -119,7 +119,7 @@ def _example_images(config: AtlasConfig, reporter: Reporter) -> list[SourceImage
     """The photos of ``examples:``, when given (None: the atlas' own photos)."""
     if not config.examples or config.examples_per_unit == 0:
         return None
-    found = load_images(config.examples, config.examples_per_breed)
+    found = load_images(config.examples, config.examples_per_breed, hold=False)  # read again batch by batch: memory stays flat
     for skipped in found.skipped:
         reporter.warn(f"examples: skipped {skipped.path}: {skipped.reason}")
     if not found.images:

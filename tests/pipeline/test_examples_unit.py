@@ -93,3 +93,24 @@ def test_an_examples_set_without_a_usable_photo_is_named_before_any_network_is_l
     with pytest.raises(ConfigError, match=r"examples: no usable image in .*no-photos; give image files, folders or globs"):
         build(config)
     assert not (tmp_path / "cache" / "networks").exists()  # failed before planning any backbone
+
+
+def test_photos_read_again_from_their_files_give_the_examples_of_photos_held(tiny_classifier, tmp_path):
+    """A large examples set is not held in memory (``load_images(..., hold=False)``): each batch is read and
+    decoded again from the files, one batch ahead of the network; the examples are those of the held photos."""
+    from PIL import Image
+
+    from generator.images import load_images
+
+    for image in _photos(tmp_path, 7):
+        Image.fromarray(image.pixels).save(image.path)
+    paths = [str(tmp_path / f"photo-{index}.png") for index in range(7)]
+    held, lean = load_images(paths).images, load_images(paths, hold=False).images
+    assert all(image.pixels is None for image in lean)
+    backbone = _backbone(tiny_classifier)
+    found = []
+    for images, cache in ((held, "held"), (lean, "lean")):
+        plan = _plan(backbone, ["conv_b"], images, examples_per_unit=3, filters=4)
+        found.append(compute_backbone(plan, lambda: backbone, Cache(tmp_path / cache), redo=_never).examples["conv_b"])
+    _assert_same(found[1], found[0])
+    assert found[0].photos == 7
