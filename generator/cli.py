@@ -67,7 +67,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--allow-untrained", action="store_true", default=None,
                        help="with auto: draw an untrained network (marked as such) when no trained weights can be had")
     build.add_argument("--profile", choices=("quick", "publish"),
-                       help="preset for layers, filters, size and steps: quick (CPU, minutes) or publish (GPU runners)")
+                       help="preset for layers, filters, size and steps: quick (CPU, minutes) or publish (GPU runners; no "
+                            "units pages unless --examples-per-unit is given, to stay under 1 GB)")
     build.add_argument("--layers", type=_layers, metavar="N|all|NAMES",
                        help="N conv layers spread evenly (first and last included), 'all', or comma-separated names")
     build.add_argument("--filters", type=_positive_int, metavar="N", help="filters per mosaic (default 64)")

@@ -96,3 +96,13 @@ def test_duplicate_backbones_are_refused():
 def test_top_k_above_a_backbones_classes_is_refused_up_front():
     message = error_of({"backbones": ["efficientnet_lite0", "dog_breeds_mobilenetv2"], "top_k": 20})
     assert message == "command line: top_k: 20 is more than the 19 classes of dog_breeds_mobilenetv2"
+
+
+def test_a_profile_fills_only_the_keys_left_unset_and_publish_draws_no_units_pages_unless_asked():
+    """The publish profile must fit a static host: the units pages would take the whole atlas over 1 GB."""
+    publish = load_config(None, {"backbones": ["vgg16"], "profile": "publish"})
+    assert (publish.layers, publish.size, publish.steps, publish.examples_per_unit) == ("all", 128, 256, 0)
+    asked = load_config(None, {"backbones": ["vgg16"], "profile": "publish", "examples_per_unit": 8, "size": 96})
+    assert (asked.examples_per_unit, asked.size, asked.steps) == (8, 96, 256)
+    quick = load_config(None, {"backbones": ["vgg16"], "profile": "quick"})
+    assert (quick.layers, quick.faithfulness_steps, quick.examples_per_unit) == (3, 4, 8)
