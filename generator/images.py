@@ -12,6 +12,7 @@ import hashlib
 import re
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -200,27 +201,40 @@ def _walk(folder: Path) -> list[Path]:
     return results
 
 
-def load_images(sources: list[str], per_breed: int | None = None, hold: bool = True) -> ImageSet:
+def load_images(sources: list[str], per_breed: int | None = None, hold: bool = True,
+                progress: Callable[[int], Callable[[], None]] | None = None) -> ImageSet:
     """Decode every image the sources name; unusable files are skipped with a reason. ``hold``: keep the decoded
     pixels (False: each photo is decoded here only to be checked, and again from its file where it is used, so
-    that memory does not grow with the number of photos)."""
-    images, skipped, taken = [], [], set()
-    for candidate in find_candidates(sources, per_breed):
+    that memory does not grow with the number of photos). ``progress``: given the number of files, returns what
+    to call after each (a progress bar). One file at a time: ``decode_image`` turns Pillow's decompression-bomb
+    warning into an error with ``warnings.catch_warnings``, which is not thread-safe."""
+    candidates = find_candidates(sources, per_breed)
+    advance = progress(len(candidates)) if progress else (lambda: None)
+
+    def read(candidate: _Candidate) -> tuple[str, np.ndarray | None] | SkippedFile:
         try:
             data = candidate.path.read_bytes()
             if not data:
                 raise ValueError("the file is empty")
             pixels = decode_image(data)
+            return hashlib.sha256(data).hexdigest(), pixels if hold else None
         except Exception as error:  # any decoder failure means 'skip this file', never 'stop the atlas'
-            skipped.append(SkippedFile(candidate.path, _reason(error)))
+            return SkippedFile(candidate.path, _reason(error))
+
+    images, skipped, taken = [], [], set()
+    for candidate in candidates:
+        outcome = read(candidate)
+        advance()
+        if isinstance(outcome, SkippedFile):
+            skipped.append(outcome)
             continue
         base = slugify(candidate.path.stem)
         image_id, suffix = base, 2
         while image_id in taken:
             image_id, suffix = f"{base}-{suffix}", suffix + 1
         taken.add(image_id)
-        images.append(SourceImage(image_id, candidate.path, hashlib.sha256(data).hexdigest(), pixels if hold else None,
-                                  candidate.breed, candidate.species))
+        sha256, pixels = outcome
+        images.append(SourceImage(image_id, candidate.path, sha256, pixels, candidate.breed, candidate.species))
     return ImageSet(images, skipped)
 
 

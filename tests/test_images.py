@@ -130,3 +130,13 @@ def test_a_set_not_held_is_read_again_from_its_files_and_refuses_a_changed_file(
     paths[0].unlink()
     with pytest.raises(AtlasError, match=r"a\.png can no longer be read"):
         lean.images[0].decoded()
+
+
+def test_progress_counts_every_file_skipped_ones_included(tmp_path):
+    save(tmp_path / "a.png", gradient_image())
+    (tmp_path / "b.jpg").write_bytes(b"not an image")
+    save(tmp_path / "c.png", gradient_image())
+    calls = []
+    found = load_images([str(tmp_path)], progress=lambda total: calls.append(total) or (lambda: calls.append("file")))
+    assert calls == [3, "file", "file", "file"]
+    assert [image.id for image in found.images] == ["a", "c"] and len(found.skipped) == 1

@@ -119,7 +119,9 @@ def _example_images(config: AtlasConfig, reporter: Reporter) -> list[SourceImage
     """The photos of ``examples:``, when given (None: the atlas' own photos)."""
     if not config.examples or config.examples_per_unit == 0:
         return None
-    found = load_images(config.examples, config.examples_per_breed, hold=False)  # read again batch by batch: memory stays flat
+    with reporter.session():  # read again batch by batch where used: memory stays flat
+        found = load_images(config.examples, config.examples_per_breed, hold=False,
+                            progress=lambda total: reporter.task("Checking the examples' photos", total))
     for skipped in found.skipped:
         reporter.warn(f"examples: skipped {skipped.path}: {skipped.reason}")
     if not found.images:
