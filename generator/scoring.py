@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.curve_area import area
+
 FLAG_AT = 0.5
 """Mean rank correlation with the re-drawn network's maps at which a method and layer are flagged: their maps
 barely change when what the network learned is destroyed (Adebayo et al., 2018, whose edge detector and guided
@@ -24,13 +26,6 @@ def flagged(correlations: np.ndarray) -> bool:
     """Whether maps with these rank correlations (one per photo) barely changed when the weights were re-drawn."""
     values = np.asarray(correlations, dtype=np.float64)
     return bool(values.size) and float(np.nanmean(values)) >= FLAG_AT
-
-
-def area(curves: np.ndarray) -> np.ndarray:
-    """Areas under curves sampled at equal steps over [0, 1] (the last axis), by the trapezoid rule."""
-    curves = np.asarray(curves, dtype=np.float64)
-    steps = curves.shape[-1] - 1
-    return (curves[..., 1:] + curves[..., :-1]).sum(axis=-1) / (2 * steps)
 
 
 @dataclass(frozen=True)

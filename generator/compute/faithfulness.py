@@ -22,6 +22,7 @@ import numpy as np
 
 from generator.compute.feed import run_model
 from generator.compute.logits import logits_output
+from generator.curve_area import area
 
 SCORE_BATCH = 32
 """Perturbed images per pass through the network (the last batch of a photo is padded): one compiled shape."""
@@ -112,7 +113,7 @@ def photo_curves(model, image: np.ndarray, maps: Sequence[np.ndarray], class_ind
     whole, blank, interior = scores[0], scores[1], scores[2:].reshape(len(maps), steps - 1, 2)
     deletion = np.concatenate([np.full((len(maps), 1), whole), interior[:, :, 0], np.full((len(maps), 1), blank)], axis=1)
     insertion = np.concatenate([np.full((len(maps), 1), blank), interior[:, :, 1], np.full((len(maps), 1), whole)], axis=1)
-    return Curves(deletion, insertion, _area(deletion, fractions), _area(insertion, fractions))
+    return Curves(deletion, insertion, area(deletion), area(insertion))
 
 
 def deletion_insertion(model, images: np.ndarray, maps, class_indices, *, steps: int = 16, seed: int = 0,
@@ -163,8 +164,3 @@ def _probabilities_pass(model):
         _PASSES[model] = tf.function(lambda batch: tf.nn.softmax(run_model(probe, batch, training=False), axis=-1),
                                      reduce_retracing=True)
     return _PASSES[model]
-
-
-def _area(curves: np.ndarray, fractions: np.ndarray) -> np.ndarray:
-    widths = np.diff(fractions)
-    return ((curves[:, 1:] + curves[:, :-1]) / 2 * widths).sum(axis=1)

@@ -243,3 +243,17 @@ def test_the_middle_of_each_examples_patch_is_the_unit_itself_at_its_full_value(
             fired = examples.values > 0
             assert fired.any()
             assert (examples.patches[..., 4, 4][fired] == 255).all()
+
+
+def test_each_patch_sample_is_the_response_of_the_cell_nearest_to_it():
+    """Known answer: a 9 px field on a stride-1 map puts the 5 samples of each axis at -3.6, -1.8, 0, 1.8 and 3.6
+    cells from the unit, so they read the cells 4 and 2 away and the unit's own: real responses, never a blend
+    of neighbours (every cell of this map has its own value)."""
+    rows, columns = np.mgrid[0:20, 0:20]
+    maps = (1.0 + rows * 20 + columns).astype(np.float32)[None, :, :, None] / 400.0
+    maps[0, 10, 9, 0] = 2.0  # the maximum: the unit at row 10, column 9
+    found = top_examples(_identity_network(20, 20, 1), maps, ["maps"], 1, fields={"maps": 9}, patch=5)["maps"]
+    assert (found.y[0, 0], found.x[0, 0]) == (10, 9)
+    offsets = [-4, -2, 0, 2, 4]
+    expected = np.array([[maps[0, 10 + dy, 9 + dx, 0] for dx in offsets] for dy in offsets]) / 2.0
+    np.testing.assert_array_equal(found.patches[0, 0], np.round(expected * 255).astype(np.uint8))
