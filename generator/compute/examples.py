@@ -31,8 +31,9 @@ PATCH_SIDE = 5
 """Samples per side of the response patch kept with each example: the crop's overlay, enlarged smoothly to the
 crop. Odd, so that the middle sample is the unit's own cell: with an even side the samples straddle it, and a
 sharp peak of a linear layer (MobileNetV2's projections) fell between them to nothing. 5, not 9: sampling the
-patches is the pass' largest cost after the network (MobileNetV2's 52 layers, 64 channels, warm, 2 cores: 66.7
-photos/s without patches, 47.7 with 5 x 5, 36.3 with 9 x 9; ``predict_on_batch`` 53.1)."""
+patches was the pass' largest cost after the network (MobileNetV2's 52 layers, 64 channels, warm, 2 cores, with
+bilinear sampling, before ``_sampled`` read the nearest cells: 66.7 photos/s without patches, 47.7 with 5 x 5,
+36.3 with 9 x 9; ``predict_on_batch`` 53.1)."""
 
 
 @dataclass(frozen=True)
@@ -332,11 +333,11 @@ def _readout(whole, channels: int | None, *tables):
 
 def _first_maximum(whole, channels: int | None):
     """(max, row, column) per photo and channel of the first ``channels`` (None: all) of (N, h, w, C) maps: the
-    first maximum in row-major order, as a flat argmax finds it, but from one reduction of the whole map instead
-    of two.
+    first maximum in row-major order, as a flat argmax finds it, but from one read of the whole map instead of
+    two.
 
     The row comes from each row's maximum (the first row holding the map's maximum), the column from that row
-    alone, gathered from the flat maps. The reduction reads every channel and slices its small result: slicing
+    alone, gathered from the flat maps. The rows' maxima are pooled over every channel and then sliced: slicing
     the maps first would copy them. Measured on MobileNetV2's 52 layers (2 cores, warm, one run, the first
     version): a flat ``argmax`` plus ``reduce_max`` ran at 48 photos/s, this at 56, the maxima alone at 73, a
     plain forward pass at 85.
@@ -344,7 +345,7 @@ def _first_maximum(whole, channels: int | None):
     import tensorflow as tf
 
     _, _, columns, stride = _static_shape(whole)
-    # (N, h, C); a pooling reads the maps faster than a reduction over their middle axis (154 MB: 7.8 ms against 10.7)
+    # (N, h, C); a pooling reads the maps faster than a reduction over their middle axis (154 MB: 7 ms against 10)
     rows = tf.squeeze(tf.nn.max_pool2d(whole, (1, columns), (1, columns), "VALID"), axis=2)
     if channels is not None and channels < stride:
         rows = rows[..., :channels]
@@ -375,8 +376,8 @@ def _flat_offsets(maps, channels: int, trailing: int):
     """The index type (int64 only for maps of 2**31 values or more) and the flat index of (photo n, row 0, column
     0, channel c) in the flattened (N, h, w, C or more) maps, shaped (N, channels) and ``trailing`` axes of 1.
 
-    A constant when the batch's size is known (the compiled pass' fixed batch): the pass holds this arithmetic for
-    every drawn layer, and tracing it cost about half a millisecond per operation (see ``_patches``).
+    A constant when the batch's size is known (the compiled pass' fixed batch): every operation in the pass costs
+    tracing time (see ``_readout``).
     """
     import tensorflow as tf
 

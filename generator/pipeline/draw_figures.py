@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -41,6 +42,9 @@ from generator.results import (
 )
 from generator.scoring import BestHeatmap, LayerScores, MethodScore, best_heatmap, layer_scores
 from generator.writer import Writer
+
+if TYPE_CHECKING:  # types only: the draw stage's code hash leaves compute/ out
+    from generator.compute.examples import TopExamples
 
 
 @dataclass
@@ -251,7 +255,8 @@ def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
     return units
 
 
-def _crop(pixels: np.ndarray, examples, unit: int, slot: int, plan: BackbonePlan, depth: int) -> Crop:
+def _crop(pixels: np.ndarray, examples: TopExamples, unit: int, slot: int, plan: BackbonePlan, depth: int) -> Crop:
+    """Example ``slot`` of ``unit``: the photo ``pixels``, its field box there, and its response patch."""
     settings = plan.examples
     box = _photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth], plan.input_shape[:2],
                      settings.fields[depth], pixels.shape[:2])
