@@ -5,8 +5,8 @@ small set is one pass, not one per group), each batch in one multi-output pass f
 group takes its photos' candidates from the batches (``compute.examples.PhotoCandidates.take``) and keeps its
 top-``k`` per unit. Merging every group's list, each renumbered to the set's order, gives exactly the whole set's
 examples (``compute.examples.merge``): a shard, an incremental build and a clean one agree. This module's
-import closure is the code hash of every examples key (``plan.keys``); photos are resized and preprocessed by the
-analysis unit's ``padded_batch``, as for their analysis.
+import closure is the code hash of every examples key (``plan.keys``); photos are resized and preprocessed by
+``pipeline.photo_batch``, as for their analysis.
 """
 
 from __future__ import annotations

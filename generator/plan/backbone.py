@@ -19,7 +19,7 @@ from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.plan.units import (
     ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, EXAMPLE_GROUP_DIGITS, IMAGE_BATCH, AnalysisSettings,
     AnalysisUnit, BackbonePlan, ExampleSettings, ExamplesUnit, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures,
-    LayerPlan, PhotoPlan, ScoreSettings, ScoresUnit,
+    LayerPlan, PhotoPlan, ScoreSettings, ScoresUnit, analysis_mode,
 )
 
 
@@ -165,7 +165,7 @@ def _examples(
     if config.examples_per_unit == 0 or not images:
         return None, ()
     k = config.examples_per_unit
-    small = len(images) <= IMAGE_BATCH  # as ``units.analysis_mode``: one eager batch of four, else compiled batches of 32
+    small = analysis_mode(len(images)) == "eager"  # the analysis' rule: one eager batch of four, else compiled batches of 32
     settings = ExampleSettings(
         layers=tuple(layer.name for layer in facts.layers), k=k, per_image=min(k, -(-k // len(images))),
         channels=config.filters, fields=tuple(layer.receptive_field for layer in facts.layers),
