@@ -2,7 +2,8 @@
 
 The one formula both sides use: the compute stage samples a unit's response map over this box (inside the
 compiled pass, so it is written with arithmetic operators only and works on NumPy arrays and TensorFlow tensors
-alike), and the draw stage crops the photo over the same box. A unit's centre is where its cell falls when the
+alike), and the draw stage crops the photo over the same box, taken back to the photo's own pixels
+(``photo_box``). A unit's centre is where its cell falls when the
 map is laid over the input: the "same" padding of the Keras Applications keeps output cell i centred at
 (i + 0.5) x stride input pixels.
 """
@@ -33,3 +34,12 @@ def field_box(y: Any, x: Any, map_shape: tuple[int, int], input_shape: tuple[int
     longest = max(height, width)
     side = float(min(max(field, longest * LEAST_FRACTION), longest))
     return (y + 0.5) * (height / rows) - side / 2, (x + 0.5) * (width / columns) - side / 2, side, side
+
+
+def photo_box(y: int, x: int, map_shape: tuple[int, int], input_shape: tuple[int, int], field: int | None,
+              photo_shape: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The unit's ``field_box`` in the photo's own pixels (top, left, height, width): the network saw the whole
+    photo resized to its input, each axis by its own factor where the aspects differ."""
+    top, left, height, width = field_box(int(y), int(x), map_shape, input_shape, field)
+    scale_y, scale_x = photo_shape[0] / input_shape[0], photo_shape[1] / input_shape[1]
+    return top * scale_y, left * scale_x, height * scale_y, width * scale_x

@@ -123,3 +123,58 @@ def test_the_confusion_chart_is_the_same_bytes_for_the_same_pairs_and_counts_the
     assert first == confusion_svg(list(pairs), "t") and b"<dc:date>" not in first
     text = first.decode()
     assert re.search(r">2<", text) and text.count(">1<") == 2  # beagle->beagle twice; beagle->pug and Persian->beagle once
+
+
+OXFORD_CATS = {"Abyssinian", "Bengal", "Birman", "Bombay", "British_Shorthair", "Egyptian_Mau", "Maine_Coon", "Persian",
+               "Ragdoll", "Russian_Blue", "Siamese", "Sphynx"}
+"""The dataset's 12 cat breeds (capitalised in its file names); the other 25 are dogs."""
+
+
+def _words(name: str) -> set[str]:
+    return {word for word in name.lower().replace("-", "_").split("_") if word}
+
+
+def test_the_mapping_means_what_it_says_one_class_per_breed_of_its_own_species_named_after_it():
+    """Not only 37 entries: each class is of the breed's species (ImageNet's dogs are classes 151-268, its cats
+    281-285), no two breeds share a class, and a class that does not share a word with its breed is one the file's
+    source explains by name."""
+    mapping = breed_classes()
+    source = json.loads(BREED_CLASSES_FILE.read_text())["source"]
+    index = {name: int(number) for number, (_, name) in
+             json.loads((PROJECT_ROOT / "data" / "imagenet_class_index.json").read_text()).items()}
+    assert sum(breed in OXFORD_CATS for breed in mapping) == 12
+    mapped = [name for name in mapping.values() if name]
+    assert len(mapped) == len(set(mapped)), "two breeds mapped to one class"
+    for breed, name in mapping.items():
+        if name is None:
+            continue
+        expected = range(281, 286) if breed in OXFORD_CATS else range(151, 269)
+        assert index[name] in expected, f"{breed} ({'cat' if breed in OXFORD_CATS else 'dog'}) mapped to {name}"
+        if not _words(breed) & _words(name) and name.rstrip("s") not in breed.title():
+            assert name.replace("_", " ").lower() in source.lower(), f"{breed} -> {name} is not explained"
+
+
+def _table_with(ranks: dict[str, int], predictions: dict[str, list[str]]):
+    photos = [SimpleNamespace(id=photo, breed=photo.rsplit("_", 1)[0], species="dog") for photo in ranks]
+    backbone = SimpleNamespace(name="net", breed_ranks=ranks,
+                               predictions={photo: [SimpleNamespace(name=name) for name in names]
+                                            for photo, names in predictions.items()})
+    return breed_table(photos, [backbone])
+
+
+def test_top5_counts_rank_4_and_not_rank_5_and_top1_only_rank_0():
+    ranks = {"beagle_1": 0, "beagle_2": 1, "beagle_3": 4, "beagle_4": 5, "beagle_5": 9}
+    table = _table_with(ranks, {photo: ["pug", "beagle"] for photo in ranks})
+    score = table.rows[0].scores["net"]
+    assert (score.photos, score.top1, score.top5) == (5, 1, 3)
+
+
+def test_the_confusion_is_each_photos_top_prediction_and_ties_go_to_the_first_name():
+    """Each photo carries its top 3: the confusion counts the first of each list (the top-1), never another; two
+    wrong classes predicted equally often are broken by name."""
+    ranks = {"beagle_1": 2, "beagle_2": 1, "beagle_3": 1, "beagle_4": 3, "beagle_5": 0}
+    predictions = {"beagle_1": ["pug", "beagle", "collie"], "beagle_2": ["boxer", "beagle", "collie"],
+                   "beagle_3": ["pug", "beagle", "collie"], "beagle_4": ["boxer", "pug", "collie"],
+                   "beagle_5": ["beagle", "boxer", "collie"]}  # the last of every list: collie, never first
+    table = _table_with(ranks, predictions)
+    assert [(c.predicted, c.count, c.photos) for c in table.confusions["net"]] == [("boxer", 2, 5)]

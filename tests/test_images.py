@@ -1,6 +1,7 @@
 """Images: files, folders, globs, EXIF orientation, the Oxford-IIIT Pet layout, unusable files skipped."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +141,13 @@ def test_progress_counts_every_file_skipped_ones_included(tmp_path):
     found = load_images([str(tmp_path)], progress=lambda total: calls.append(total) or (lambda: calls.append("file")))
     assert calls == [3, "file", "file", "file"]
     assert [image.id for image in found.images] == ["a", "c"] and len(found.skipped) == 1
+
+
+def test_a_photo_is_resized_to_height_by_width_stretched_where_the_aspects_differ():
+    from generator.images import SourceImage
+
+    pixels = np.zeros((120, 200, 3), np.uint8)
+    pixels[:60, 100:] = 255  # the top right quarter
+    resized = SourceImage(id="q", path=Path("q.png"), sha256="0" * 64, pixels=pixels).resized((40, 64))
+    assert resized.shape == (40, 64, 3)
+    assert resized[:18, 34:].min() >= 250 and resized[22:].max() <= 5 and resized[:, :30].max() <= 5

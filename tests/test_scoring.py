@@ -55,3 +55,40 @@ def test_the_best_heatmap_skips_flagged_maps_prefers_the_deeper_layer_on_a_tie_a
 
 def test_a_flag_needs_the_mean_correlation_at_the_threshold():
     assert flagged(np.array([0.5])) and not flagged(np.array([0.49])) and not flagged(np.array([]))
+
+
+def test_three_methods_on_three_layers_each_get_their_own_means_chance_and_sanity_recomputed_by_hand():
+    """As many methods as layers, so that a transposed index would still run; three photos with random curves, a
+    NaN correlation (a constant map) that the mean skips, and two layer sides sharing one chance level."""
+    rng = np.random.default_rng(0)
+    methods, layers, sides, steps = ["m0", "m1", "m2"], ["l0", "l1", "l2"], [14, 7, 14], 4
+    photos = []
+    for _ in range(3):
+        photos.append(PhotoScores(
+            deletion=rng.random((3, 3, steps + 1)).astype(np.float32), insertion=rng.random((3, 3, steps + 1)).astype(np.float32),
+            chance_deletion=rng.random((2, steps + 1)).astype(np.float32), chance_insertion=rng.random((2, steps + 1)).astype(np.float32),
+            sanity=rng.uniform(-1, 0.45, (3, 3)).astype(np.float32)))  # below the flag, but where set
+    photos[1].sanity[2, 0] = np.nan
+    photos[0].sanity[1, 2] = photos[1].sanity[1, 2] = photos[2].sanity[1, 2] = 0.9  # only m1 on l2 is flagged
+
+    def trapezoid(curve: np.ndarray) -> float:
+        return sum((float(curve[i]) + float(curve[i + 1])) / 2 / steps for i in range(steps))
+
+    result = layer_scores(photos, layers, sides, methods, ["M0", "M1", "M2"], methods, [7, 14])
+    for l, layer in enumerate(result):
+        assert layer.layer == layers[l]
+        chance = [7, 14].index(sides[l])
+        for m, score in enumerate(layer.methods):
+            assert score.method == methods[m] and score.title == f"M{m}"
+            assert score.deletion == pytest.approx(np.mean([trapezoid(photo.deletion[m, l]) for photo in photos]))
+            assert score.insertion == pytest.approx(np.mean([trapezoid(photo.insertion[m, l]) for photo in photos]))
+            assert score.chance_deletion == pytest.approx(np.mean([trapezoid(photo.chance_deletion[chance]) for photo in photos]))
+            assert score.chance_insertion == pytest.approx(np.mean([trapezoid(photo.chance_insertion[chance]) for photo in photos]))
+            values = [float(photo.sanity[m, l]) for photo in photos if not np.isnan(photo.sanity[m, l])]
+            assert score.sanity == pytest.approx(sum(values) / len(values))
+            assert score.flagged == ((m, l) == (1, 2))
+    best = best_heatmap(result)
+    candidates = [(method.score, depth, method.method) for depth, layer in enumerate(result) for method in layer.methods
+                  if not method.flagged]
+    assert (best.score.score, best.depth, best.score.method) == max(candidates)
+    assert result[best.depth].methods[best.method_index] is best.score

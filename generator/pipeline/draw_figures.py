@@ -26,7 +26,7 @@ from generator.images import SourceImage
 from generator.pipeline.arrays import BackboneArrays
 from generator.plan import names
 from generator.plan.keys import PHOTO_SIDE, THUMBNAIL_SIDE
-from generator.field_box import field_box
+from generator.field_box import photo_box
 from generator.plan.units import ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, BackbonePlan, Figure, LayerPlan, PhotoPlan
 from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
@@ -258,15 +258,6 @@ def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
 def _crop(pixels: np.ndarray, examples: TopExamples, unit: int, slot: int, plan: BackbonePlan, depth: int) -> Crop:
     """Example ``slot`` of ``unit``: the photo ``pixels``, its field box there, and its response patch."""
     settings = plan.examples
-    box = _photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth], plan.input_shape[:2],
-                     settings.fields[depth], pixels.shape[:2])
+    box = photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth], plan.input_shape[:2],
+                    settings.fields[depth], pixels.shape[:2])
     return Crop(pixels, box, examples.patches[unit, slot])
-
-
-def _photo_box(y: int, x: int, map_shape: tuple[int, int], input_shape: tuple[int, int], field: int | None,
-               photo_shape: tuple[int, int]) -> tuple[float, float, float, float]:
-    """The unit's field box (``field_box``, in input pixels) in the photo's own pixels: the network saw the whole
-    photo resized to its input."""
-    top, left, height, width = field_box(int(y), int(x), map_shape, input_shape, field)
-    scale_y, scale_x = photo_shape[0] / input_shape[0], photo_shape[1] / input_shape[1]
-    return top * scale_y, left * scale_x, height * scale_y, width * scale_x

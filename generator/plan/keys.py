@@ -42,16 +42,14 @@ def filters_key(backbone: str, weights: str, layer: str, indices: tuple[int, ...
 
 def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings", activations: bool) -> str:
     """``activations``: whether the analysis keeps the activations its grids show (``AnalysisUnit``)."""
-    return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, layers=list(settings.layers),
-                    activations=activations, channels=settings.channels, tile=settings.tile, levels=settings.levels,
-                    class_index=settings.class_index, cam=list(settings.methods),
-                    batch=settings.batch, mode=settings.mode, code=code_hash(ANALYSIS_CODE),
-                    libraries=library_versions(*ARRAY_LIBRARIES))
+    return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, settings=asdict(settings),
+                    activations=activations, code=code_hash(ANALYSIS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
 def scores_key(analysis: str, settings: "ScoreSettings") -> str:
     """The scores of an image's heatmaps: the analysis they score (its key covers the network, weights, image,
-    layers, methods and class) and how they are scored."""
+    layers, methods and class) and how they are scored: every setting but the methods' titles, which are shown and
+    not computed with (the layers' sides count through the chance levels they give)."""
     return make_key(kind="scores", analysis=analysis, steps=settings.steps, seed=settings.seed,
                     chance_sides=list(settings.chance_sides), code=code_hash(SCORES_CODE),
                     libraries=library_versions(*ARRAY_LIBRARIES))
@@ -59,10 +57,8 @@ def scores_key(analysis: str, settings: "ScoreSettings") -> str:
 
 def examples_key(backbone: str, weights: str, images_sha256: list[str], settings: "ExampleSettings") -> str:
     """The natural examples of a group of photos: the photos' bytes in the set's order, and how they are searched."""
-    return make_key(kind="examples", backbone=backbone, weights=weights, images=images_sha256, layers=list(settings.layers),
-                    k=settings.k, per_image=settings.per_image, channels=settings.channels, fields=list(settings.fields),
-                    patch=settings.patch, batch=settings.batch, compiled=settings.compiled, code=code_hash(EXAMPLES_CODE),
-                    libraries=library_versions(*ARRAY_LIBRARIES))
+    return make_key(kind="examples", backbone=backbone, weights=weights, images=images_sha256, settings=asdict(settings),
+                    code=code_hash(EXAMPLES_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
 def crops_key(examples: list[str], layer: str, unit: int, side: int) -> str:

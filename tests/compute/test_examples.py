@@ -257,3 +257,105 @@ def test_each_patch_sample_is_the_response_of_the_cell_nearest_to_it():
     offsets = [-4, -2, 0, 2, 4]
     expected = np.array([[maps[0, 10 + dy, 9 + dx, 0] for dx in offsets] for dy in offsets]) / 2.0
     np.testing.assert_array_equal(found.patches[0, 0], np.round(expected * 255).astype(np.uint8))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The hard cases: ties, boundaries, skewed distributions, non-square maps
+
+
+def _tied_maps(count: int, height: int = 6, width: int = 6) -> np.ndarray:
+    """(count, h, w, 1) maps whose maxima tie in threes: photo i's maximum is 9 - i // 3 at row (i % 3), column 5."""
+    maps = np.zeros((count, height, width, 1), np.float32)
+    for photo in range(count):
+        maps[photo, photo % 3, 5, 0] = 9.0 - photo // 3
+    return maps
+
+
+def _expected_order(values: np.ndarray, k: int) -> list[int]:
+    """Photos by falling value, then rising index: the total order every path must give."""
+    return sorted(range(len(values)), key=lambda photo: (-values[photo], photo))[:k]
+
+
+@pytest.mark.parametrize("batch_size", [4, 32])
+def test_tied_values_are_ordered_by_photo_whether_streamed_or_merged(batch_size):
+    """40 photos whose maxima tie in threes: a sort that is not stable on ties (numpy's default for more than 16
+    values) or a merge that orders ties by anything but the photo puts the later photo first."""
+    maps = _tied_maps(40)
+    network = _identity_network(6, 6, 1)
+    per_photo = maps.max(axis=(1, 2, 3))
+    for k in (8, 20):
+        whole = top_examples(network, maps, ["maps"], k, batch_size=batch_size)["maps"]
+        assert whole.image_index[0].tolist() == _expected_order(per_photo, k)
+        first = top_examples(network, maps[:17], ["maps"], k, batch_size=batch_size)["maps"]
+        second = top_examples(network, maps[17:], ["maps"], k, batch_size=batch_size, first_index=17)["maps"]
+        for merged in (merge(first, second), merge(second, first)):
+            assert merged.image_index[0].tolist() == _expected_order(per_photo, k)
+            assert merged.y[0].tolist() == [photo % 3 for photo in _expected_order(per_photo, k)]
+
+
+def test_spread_examples_of_one_photo_with_equal_values_are_ordered_by_row_then_column():
+    """Several positions of one photo with the same value (a saturated ReLU6): row first, then column."""
+    maps = np.zeros((2, 12, 12, 1), np.float32)
+    for y, x in ((8, 1), (0, 9), (8, 9), (0, 1)):  # written out of order; all 6.0, all far apart
+        maps[0, y, x, 0] = 6.0
+    maps[1, 4, 4, 0] = 6.0
+    found = top_examples(_identity_network(12, 12, 1), maps, ["maps"], 5, per_image=4, separation={"maps": 3})["maps"]
+    assert found.values[0].tolist() == [6.0] * 5
+    assert list(zip(found.image_index[0].tolist(), found.y[0].tolist(), found.x[0].tolist(), strict=True)) == [
+        (0, 0, 1), (0, 0, 9), (0, 8, 1), (0, 8, 9), (1, 4, 4)]
+
+
+def test_spread_examples_may_sit_exactly_the_separation_apart_and_never_closer():
+    maps = np.zeros((1, 12, 12, 1), np.float32)
+    maps[0, 2, 2, 0], maps[0, 2, 6, 0], maps[0, 2, 5, 0] = 5.0, 4.0, 4.5  # 4 and 3 columns from the first
+    found = top_examples(_identity_network(12, 12, 1), maps, ["maps"], 3, per_image=3, separation={"maps": 4})["maps"]
+    taken = set(zip(found.y[0].tolist(), found.x[0].tolist(), strict=True))
+    assert (2, 2) in taken and (2, 6) in taken and (2, 5) not in taken
+
+
+def test_the_kth_example_is_kept_and_the_next_one_left_out_on_both_sides_of_the_boundary():
+    maps = np.zeros((6, 4, 4, 1), np.float32)
+    for photo, value in enumerate([3.0, 2.0, 2.0078125, 1.0, 2.00390625, 0.5]):  # 2 + 1/128 and 2 + 1/256: exact
+        maps[photo, 1, 1, 0] = value
+    for batch_size in (2, 6):
+        found = top_examples(_identity_network(4, 4, 1), maps, ["maps"], 3, batch_size=batch_size)["maps"]
+        assert found.image_index[0].tolist() == [0, 2, 4]  # 2.0 (photo 1) is the fourth: out
+        found = top_examples(_identity_network(4, 4, 1), maps, ["maps"], 4, batch_size=batch_size)["maps"]
+        assert found.image_index[0].tolist() == [0, 2, 4, 1]
+
+
+def test_statistics_of_a_skewed_unit_are_its_mean_not_its_median_and_a_zero_maximum_is_not_firing():
+    """One photo excites the unit strongly, three leave it at exactly 0 (a ReLU's floor), one below: the mean of the
+    photos' maxima is 2 (the median 0), it fires on 1 of 5, and a unit that only reaches 0 is dead."""
+    maps = np.zeros((5, 4, 4, 2), np.float32)
+    maps[0, 1, 2, 0] = 10.0
+    maps[4, :, :, 0] = -1.0
+    maps[:, :, :, 1] = 0.0  # reaches 0 everywhere: never above it
+    found = top_examples(_identity_network(4, 4, 2), maps, ["maps"], 2, batch_size=2)["maps"]
+    np.testing.assert_allclose(found.mean_response, [(10.0 + 0 + 0 + 0 - 1.0) / 5, 0.0])
+    np.testing.assert_allclose(found.fire_fraction, [0.2, 0.0])
+    assert found.dead.tolist() == [False, True]
+
+
+def test_on_a_map_taller_than_wide_each_axis_uses_its_own_cells_and_pixels():
+    """A 6 x 10 map over a 96 x 320 input (cells 16 px tall and 32 px wide, by an average pooling): the patch of a
+    20 px field, widened to 40 px (an eighth of the longer side), samples rows half a cell apart and columns a
+    quarter apart; an axis that took the other's size would sample other cells."""
+    import keras
+
+    top, left, height, width = field_box(3, 7, (6, 10), (96, 320), 20)
+    assert (top + height / 2, left + width / 2) == (3.5 * 16, 7.5 * 32)
+    assert height == width == 40.0
+    inputs = keras.Input((96, 320, 1))
+    network = keras.Model(inputs, keras.layers.AveragePooling2D((16, 32), name="maps")(inputs))
+    rows, columns = np.mgrid[0:6, 0:10]
+    cells = (1.0 + rows * 10 + columns).astype(np.float32) / 100.0
+    cells[3, 7] = 2.0
+    pixels = np.kron(cells, np.ones((16, 32), np.float32))[None, :, :, None]
+    found = top_examples(network, pixels, ["maps"], 1, fields={"maps": 20}, patch=5)["maps"]
+    assert (found.y[0, 0], found.x[0, 0]) == (3, 7)
+    # sample centres at -16, -8, 0, 8 and 16 px from the unit's centre (56, 240): rows 2.0, 2.5, 3.0, 3.5 and 4.0
+    # cells, columns 6.5, 6.75, 7.0, 7.25 and 7.5 (a cell's centre is at its index; halves round up)
+    expected_rows, expected_columns = [2, 3, 3, 4, 4], [7, 7, 7, 7, 8]
+    expected = np.array([[cells[y, x] for x in expected_columns] for y in expected_rows]) / 2.0
+    np.testing.assert_allclose(found.patches[0, 0] / 255.0, expected, atol=0.5 / 255)

@@ -44,7 +44,7 @@ def _scores(plan, photo: int) -> PhotoScores:
                        np.full((sides, steps + 1), 0.35, np.float32), sanity)
 
 
-def _draw(tiny_classifier, tmp_path, scored: bool):
+def _draw(tiny_classifier, tmp_path, scored: bool, make_scores=_scores):
     photos = [SourceImage(id=name, path=tmp_path / f"{name}.png", sha256=str(index) * 64,
                           pixels=np.full((24, 32, 3), 60 * index, np.uint8)) for index, name in enumerate(IDS)]
     plan = _plan(_backbone(tiny_classifier), list(LAYERS), photos, cam=list(METHODS), faithfulness_steps=4)
@@ -55,7 +55,7 @@ def _draw(tiny_classifier, tmp_path, scored: bool):
         cams={(method, layer): rng.uniform(0, 1, (8, 8)).astype(np.float32) for method in METHODS for layer in LAYERS})
         for unit in plan.analyses}
     filters = {layer: rng.integers(0, 255, (2, 16, 16, 3), dtype=np.uint8) for layer in LAYERS}
-    scores = {unit.image.id: _scores(plan, index) for index, unit in enumerate(plan.scores)} if scored else {}
+    scores = {unit.image.id: make_scores(plan, index) for index, unit in enumerate(plan.scores)} if scored else {}
     result = draw_backbone(Draw(Writer(tmp_path / "atlas"), Cache(tmp_path / "cache")), plan,
                            BackboneArrays(analyses, filters, scores))
     photo_results = {name: PhotoResult(name, f"{name}.jpg", names.photo_file(name), names.thumbnail_file(names.photo_file(name)),
@@ -113,3 +113,50 @@ def test_without_scores_the_photo_page_shows_the_deepest_layers_first_method_and
     layer_page = render("layer.md.j2", backbone.layers[0].page, backbone=backbone, layer=backbone.layers[0], photos=photos)
     assert "How faithful" not in layer_page
     assert "Which heatmap to trust" not in render("backbone.md.j2", backbone.page, backbone=backbone, photos=photos, breeds=None)
+
+
+def _skewed(plan, photo: int) -> PhotoScores:
+    """Curves that bend (so that the trapezoid rule differs from a mean of points or the end points) and photos
+    that disagree unevenly (third photo far off: mean and median differ)."""
+    steps = plan.scoring.steps
+    fractions = np.linspace(0, 1, steps + 1)
+    weight = (0.0, 0.0, 1.0)[photo]
+    deletion = np.empty((2, 2, steps + 1), np.float32)
+    insertion = np.empty((2, 2, steps + 1), np.float32)
+    for row in range(2):
+        for column in range(2):
+            deletion[row, column] = (1 - fractions) ** 2 * (0.53 + 0.1 * row + 0.2 * column + 0.3 * weight)
+            insertion[row, column] = np.sqrt(fractions) * (0.6 - 0.1 * row + 0.1 * column) + 0.3 * weight
+    sides = len(plan.scoring.chance_sides)
+    chance_deletion = np.tile((1 - fractions) * (0.6 + 0.3 * weight), (sides, 1)).astype(np.float32)
+    chance_insertion = np.tile(fractions ** 3 * 0.9, (sides, 1)).astype(np.float32)
+    sanity = np.full((2, 2), (0.05, 0.1, 0.9)[photo], np.float32)
+    return PhotoScores(deletion, insertion, chance_deletion, chance_insertion, sanity)
+
+
+def test_a_layer_tables_numbers_are_the_trapezoid_areas_of_the_curves_averaged_over_photos_recomputed_by_hand(tiny_classifier,
+                                                                                                          tmp_path):
+    backbone, photos, _ = _draw(tiny_classifier, tmp_path, True, _skewed)
+    steps = 4
+    fractions = np.linspace(0, 1, steps + 1)
+
+    def area(values) -> float:
+        return float(sum((values[i] + values[i + 1]) / 2 * (fractions[i + 1] - fractions[i]) for i in range(steps)))
+
+    def shown(value: float) -> str:  # two decimals, with the true minus sign the pages print
+        return f" {value:.2f} ".replace("-", "\u2212")
+
+    for column, layer in enumerate(backbone.layers):
+        page = render("layer.md.j2", layer.page, backbone=backbone, layer=layer, photos=photos)
+        for row, title in enumerate(("Grad-CAM", "LayerCAM")):
+            deletion = np.mean([area((1 - fractions) ** 2 * (0.53 + 0.1 * row + 0.2 * column + 0.3 * w)) for w in (0, 0, 1)])
+            insertion = np.mean([area(np.sqrt(fractions) * (0.6 - 0.1 * row + 0.1 * column) + 0.3 * w) for w in (0, 0, 1)])
+            sanity = (0.05 + 0.1 + 0.9) / 3
+            line = next(line for line in page.splitlines() if line.startswith(f"| {title}"))
+            assert line.split("|")[2:6] == [shown(deletion), shown(insertion), f" **{shown(insertion - deletion).strip()}** ",
+                                            shown(sanity)], line
+        chance = next(line for line in page.splitlines() if line.startswith("| Random map"))
+        chance_deletion = np.mean([area((1 - fractions) * (0.6 + 0.3 * w)) for w in (0, 0, 1)])
+        chance_insertion = area(fractions ** 3 * 0.9)
+        assert chance.split("|")[2:5] == [shown(chance_deletion), shown(chance_insertion),
+                                          shown(chance_insertion - chance_deletion)], chance

@@ -69,3 +69,40 @@ def test_the_layer_page_links_its_units_page_and_says_how_many_photos_the_exampl
     page = render("layer.md.j2", layer.page, backbone=backbone, layer=layer, photos=photos)
     assert "**[Each unit with the photos that excite it most](units.md)**" in page
     assert "from the atlas' 3 photos" in page.replace("\n", " ")
+
+
+def test_the_printed_strongest_mean_and_share_fired_are_the_activations_own_recomputed_directly(tiny_classifier, sample_photos,
+                                                                                                tmp_path):
+    """The whole way from photos to the units page, on the sample photos: each unit's numbers are what its
+    activations say, computed here from ``layer_activations`` alone (per photo the map's maximum; strongest: the
+    largest; mean: their mean; fires on: the share above 0)."""
+    import re
+
+    from generator.compute.activations import layer_activations
+    from generator.images import load_images
+    from generator.pages.markdown import percent, response
+    from generator.pipeline.compute_units import compute_backbone
+    from tests.pipeline.test_compute_units import _never
+
+    images = load_images([str(path) for path in sample_photos], None).images
+    backbone = _backbone(tiny_classifier)
+    plan = _plan(backbone, ["conv_b"], images, examples_per_unit=3, faithfulness_steps=0)
+    cache = Cache(tmp_path / "cache")
+    arrays = compute_backbone(plan, lambda: backbone, cache, redo=_never)
+    result = draw_backbone(Draw(Writer(tmp_path / "atlas"), cache), plan, arrays)
+    layer = result.layers[0]
+    page = render("units.md.j2", layer.units_page, backbone=result, layer=layer,
+                  photos={image.id: PhotoResult(image.id, image.file_name, "p.jpg", "t.webp", names.photo_page(image.id))
+                          for image in images})
+    pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in images]))
+    maxima = layer_activations(tiny_classifier, pixels, ["conv_b"])["conv_b"].max(axis=(1, 2))  # (photos, units)
+    sections = page.split("## Unit ")[1:]
+    assert len(sections) == len(plan.layers[0].crops) == 2  # the mosaic's units (``_plan`` draws 2 filters)
+    for unit, section in enumerate(sections):
+        per_photo = maxima[:, unit]
+        if per_photo.max() <= 0:
+            assert f"**Dead**: it fires on none of the {len(images)} photos" in section
+            continue
+        line = re.search(r"Strongest \*\*(.+?)\*\* · mean (.+?) · fires on \*\*(.+?)\*\*", section)
+        assert line, section
+        assert line.groups() == (response(per_photo.max()), response(per_photo.mean()), percent((per_photo > 0).mean()))

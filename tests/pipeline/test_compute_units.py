@@ -171,3 +171,54 @@ def test_the_scores_unit_scores_each_photos_own_maps_for_its_own_class_the_same_
         # the square's map deletes the evidence first: below the random map's deletion, above its insertion
         assert scores.deletion[0, 0].mean() < scores.chance_deletion[0].mean()
         assert scores.insertion[0, 0].mean() > scores.chance_insertion[0].mean()
+
+
+def test_every_stored_score_of_several_layers_and_methods_is_the_engines_own_for_that_map(sample_photos, tmp_path):
+    """Two layers of different sides and three methods at once: each stored curve is the engine's curve of that
+    layer's and method's map, each chance level that of its own side, and each sanity correlation compares the
+    map with the re-drawn network's map for the trained network's class, even where the re-drawn network's own
+    top-1 is another class."""
+    from generator.compute.faithfulness import photo_curves, random_map
+    from generator.compute.heatmaps import explain
+    from generator.compute.sanity import rank_correlation, randomized
+    from generator.pipeline.scores_unit import score_images
+
+    import keras
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((32, 32, 3))
+    a = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a")(inputs)  # 32 x 32 maps
+    b = keras.layers.Conv2D(6, 3, strides=2, padding="same", activation="relu", name="conv_b")(a)  # 16 x 16 maps
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.GlobalAveragePooling2D()(b))
+    backbone = _backbone(keras.Model(inputs, outputs, name="tiny"))
+    images = load_images([str(path) for path in sample_photos[:3]], None).images
+    methods = ["gradcam", "layercam", "hirescam"]
+    plan = _plan(backbone, ["conv_a", "conv_b"], images, cam=methods, faithfulness_steps=3)
+    layers = list(plan.analysis.layers)
+    cache = Cache(tmp_path)
+    analyses = analyse_images(plan, lambda: backbone, list(plan.analyses), cache, _never)
+    scores = score_images(plan, lambda: backbone, list(plan.scores), analyses, cache, _never)
+    pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in images]
+                                          + [np.zeros((32, 32, 3), np.uint8)] * (IMAGE_BATCH - len(images))))
+    trained = np.array([analyses[image.id].class_index for image in images] + [0] * (IMAGE_BATCH - len(images)), np.int32)
+    redrawn = randomized(backbone.model, plan.scoring.seed)
+    assert (np.argmax(redrawn.predict(pixels, verbose=0), axis=1)[: len(images)] != trained[: len(images)]).any()
+    redrawn_maps = explain(redrawn, pixels, layers, methods=tuple(methods), compiled=False, class_indices=trained).cams
+    sides = sorted(set(plan.scoring.layer_sides))
+    assert len(sides) == 2
+    for row, image in enumerate(images):
+        analysis, stored = analyses[image.id], scores[image.id]
+        photo_seed = int(image.sha256[:8], 16)
+        for m, method in enumerate(methods):
+            for l, layer in enumerate(layers):
+                direct = photo_curves(backbone.model, pixels[row], [analysis.cam(method, layer)], analysis.class_index,
+                                      steps=3, seed=plan.scoring.seed)
+                np.testing.assert_allclose(stored.deletion[m, l], direct.deletion[0], atol=1e-6, err_msg=f"{method} {layer}")
+                np.testing.assert_allclose(stored.insertion[m, l], direct.insertion[0], atol=1e-6, err_msg=f"{method} {layer}")
+                assert stored.sanity[m, l] == pytest.approx(
+                    rank_correlation(analysis.cam(method, layer), redrawn_maps[method][layer][row]), abs=1e-6)
+        for s, side in enumerate(sides):
+            chance = photo_curves(backbone.model, pixels[row], [random_map(side, seed=photo_seed ^ plan.scoring.seed ^ side)],
+                                  analysis.class_index, steps=3, seed=plan.scoring.seed)
+            np.testing.assert_allclose(stored.chance_deletion[s], chance.deletion[0], atol=1e-6)
+            np.testing.assert_allclose(stored.chance_insertion[s], chance.insertion[0], atol=1e-6)

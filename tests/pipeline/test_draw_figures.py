@@ -92,3 +92,29 @@ def test_a_figure_in_the_cache_is_read_not_drawn_and_redo_draws_it(planned, tmp_
     draw_backbone(redo, plan, arrays)
     assert (redo.writer.root / mosaic.file).read_bytes() != placeholder.getvalue()
     assert redo.drawn == 2  # the mosaic and its thumbnail; every other figure was read
+
+
+def test_a_units_crop_of_a_non_square_photo_is_centred_on_the_pattern_that_excites_it(tmp_path):
+    """A 120 x 200 photo, black but for a white patch; the network sees it stretched to 64 x 64 and averages it
+    over 8 x 8 cells. The patch lies in cell (2, 6), so the unit's crop is that cell's box taken back to the
+    photo's own pixels, each axis by its own scale (15 rows by 25 columns), with the patch at its centre."""
+    import keras
+
+    from generator.compute.examples import top_examples
+    from generator.field_box import photo_box
+    from generator.render.unit_crops import Crop, crop_image
+
+    pixels = np.zeros((120, 200, 3), np.uint8)
+    pixels[34:42, 156:170] = 255  # rows 18.1-22.4 and columns 49.9-54.4 of the network's 64 x 64 input
+    photo = SourceImage(id="patch", path=tmp_path / "patch.png", sha256="7" * 64, pixels=pixels)
+    inputs = keras.Input((64, 64, 3))
+    network = keras.Model(inputs, keras.layers.AveragePooling2D(8, name="cells")(inputs))
+    found = top_examples(network, photo.resized((64, 64))[None].astype(np.float32), ["cells"], 1, channels=1)["cells"]
+    assert (found.y[0, 0], found.x[0, 0]) == (2, 6)
+    box = photo_box(found.y[0, 0], found.x[0, 0], (8, 8), (64, 64), 8, pixels.shape[:2])
+    assert box == pytest.approx((2 * 15.0, 6 * 25.0, 15.0, 25.0))  # a cell is 15 photo rows by 25 photo columns
+    crop = crop_image(Crop(pixels, box, np.zeros((5, 5), np.uint8)), 30)
+    # the patch covers rows 4-12 of the cell's 15 and columns 6-20 of its 25: the crop's middle is white...
+    assert crop[11:21, 11:21].min() >= 240
+    # ...and its corners, beyond the patch, black
+    assert crop[:6, :6].max() <= 5 and crop[-4:, -5:].max() <= 5

@@ -65,3 +65,47 @@ def test_a_library_upgrade_changes_the_keys_of_what_it_shapes(monkeypatch, libra
     after = unit_keys()
     shaped = {"numpy": (True, True), "pillow": (True, True)}.get(library, (True, False))
     assert (before[0] != after[0], before[1] != after[1]) == shaped
+
+
+def _changed(value):
+    """Another value of the same type: every settings field must reach its key."""
+    import dataclasses
+
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if value is None:
+        return 1
+    if isinstance(value, tuple):
+        return value[:-1] + (_changed(value[-1]),) if value else (1,)
+    if dataclasses.is_dataclass(value):
+        first = dataclasses.fields(value)[0]
+        return dataclasses.replace(value, **{first.name: _changed(getattr(value, first.name))})
+    raise TypeError(value)
+
+
+def _every_field_changes(make_key, settings) -> list[str]:
+    """The fields of ``settings`` whose change leaves ``make_key(settings)`` as it was."""
+    import dataclasses
+
+    base = make_key(settings)
+    return [field.name for field in dataclasses.fields(settings)
+            if make_key(dataclasses.replace(settings, **{field.name: _changed(getattr(settings, field.name))})) == base]
+
+
+def test_every_setting_of_every_unit_kind_reaches_its_key():
+    from generator.compute.filters import Recipe
+    from generator.plan.units import AnalysisSettings, ExampleSettings, ScoreSettings
+
+    analysis = AnalysisSettings(layers=("a", "b"), class_index=None, methods=("gradcam",), mode="eager")
+    examples = ExampleSettings(layers=("a", "b"), k=8, per_image=1, channels=4, fields=(3, 7), map_shapes=((8, 8), (4, 4)),
+                               patch=5, batch=4, compiled=False)
+    scores = ScoreSettings(steps=4, seed=0, layer_sides=(8, 4), method_titles=("Grad-CAM",))
+    assert _every_field_changes(lambda settings: keys.filters_key("b", "w", "a", (0, 1), settings, 0), Recipe()) == []
+    assert _every_field_changes(lambda settings: keys.analysis_key("b", "w", "i", settings, True), analysis) == []
+    assert _every_field_changes(lambda settings: keys.examples_key("b", "w", ["i"], settings), examples) == []
+    # the scores' titles are shown, not computed with: every other field shapes the curves
+    assert _every_field_changes(lambda settings: keys.scores_key("analysis", settings), scores) == ["method_titles"]
