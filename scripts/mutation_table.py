@@ -35,10 +35,12 @@ def table_row(label: str, counts: Counter, share: str) -> str:
 
 
 def main() -> int:
-    statuses = results()
+    everything = results()
+    statuses = {name: status for name, status in everything.items() if status != "not checked"}
     if not statuses:
         print("no mutmut results: run `make mutation`", file=sys.stderr)
         return 1
+    unchecked = len(everything) - len(statuses)
     per_module: dict[str, Counter] = defaultdict(Counter)
     for mutant, status in statuses.items():
         per_module[module_of(mutant)][status] += 1
@@ -49,6 +51,8 @@ def main() -> int:
         total.update(per_module[module])
         print(table_row(f"`{module}`", per_module[module], "{:.0f} %"))
     print(table_row("**all**", total, "**{:.1f} %**"))
+    if unchecked:
+        print(f"\n{unchecked} mutants not run yet (other groups: `make mutation GROUP=...`)")
     survivors = sorted(name for name, status in statuses.items() if status != "killed")
     print(f"\n{len(survivors)} not killed (`mutmut show NAME` for each diff):")
     for name in survivors:
