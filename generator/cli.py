@@ -73,7 +73,13 @@ def make_parser() -> argparse.ArgumentParser:
                        help="N conv layers spread evenly (first and last included), 'all', or comma-separated names")
     build.add_argument("--filters", type=_positive_int, metavar="N", help="filters per mosaic (default 64)")
     build.add_argument("--size", type=_positive_int, metavar="PX", help="filter image size in pixels (default 64)")
-    build.add_argument("--steps", type=int, metavar="N", help="optimisation steps per filter image (default 40)")
+    build.add_argument("--shards-for", type=float, metavar="MINUTES",
+                       help="build nothing: print, as JSON for a CI matrix, the fewest shards that each take at most "
+                            "MINUTES on runners computing --runner-gmacs (each planned at 80 %% of it)")
+    build.add_argument("--runner-gmacs", type=float, metavar="RATE",
+                       help="billions of multiply-accumulates a second a shard's runner computes, by the cost model "
+                            "(default 6: 2 CPU cores; a shard's build logs the rate it reached)")
+    build.add_argument("--steps", type=int, metavar="N", help="the most optimisation steps per filter image; a layer stops sooner once its images stop improving (default 40)")
     build.add_argument("--top-k", type=_positive_int, metavar="K", help="predictions listed per image (default 3)")
     build.add_argument("--class-index", type=int, metavar="I", help="explain class I instead of each image's top-1")
     build.add_argument("--seed", type=int, metavar="N", help="seed of random weights and filter noise (default 0)")
@@ -155,12 +161,13 @@ def build_overrides(args: argparse.Namespace) -> dict:
         "site_dir": args.site_dir,
         "cache_dir": args.cache_dir,
         "build_site": False if args.no_site else None,
+        "runner_gmacs": args.runner_gmacs,
     }
 
 
 def run_build(args: argparse.Namespace) -> int:
     from generator.config import load_config
-    from generator.errors import AtlasError
+    from generator.errors import AtlasError, ConfigError
 
     config_path = args.config
     if config_path is None and Path("atlas.yml").is_file():
@@ -174,6 +181,15 @@ def run_build(args: argparse.Namespace) -> int:
 
     options = BuildOptions(force=args.force, only=tuple(args.only or ()), shard=Shard.parse(args.shard) if args.shard else None)
     reporter = Reporter(quiet=args.quiet, log_file=CacheLayout(config.cache_dir).log)
+    if args.shards_for is not None:
+        import json
+
+        from generator.pipeline.run import shard_matrix
+
+        if args.shards_for <= 0:
+            raise ConfigError(f"--shards-for: {args.shards_for:g} minutes is not a time limit; give a positive number")
+        print(json.dumps(shard_matrix(config, args.shards_for, reporter=Reporter(quiet=True))))
+        return 0
     reporter.log(f"build {config_path or '(flags)'}: {' '.join(sys.argv[1:])}")
     try:
         atlas, stats = build(config, reporter=reporter, options=options)

@@ -144,7 +144,8 @@ class AtlasConfig(BaseModel):
     size: int = Field(default=64, ge=16, le=512)
     """Side in pixels of each filter-visualisation image."""
     steps: int = Field(default=40, ge=0, le=5000)
-    """Optimisation steps per filter visualisation."""
+    """The most optimisation steps a layer's filter images take: they stop sooner once their objective stops rising
+    (cheap early layers run longer than costly deep ones); a layer linear in the input takes none (closed form)."""
     learning_rate: float | None = Field(default=None, gt=0, le=10)
     """Adam learning rate of filter visualisation (default: the family's, 0.05 for all of them today)."""
     top_k: int = Field(default=3, ge=1, le=100)
@@ -180,6 +181,10 @@ class AtlasConfig(BaseModel):
     """Content-addressed cache of computed arrays."""
     build_site: bool = True
     """Run ``mkdocs build --strict`` after generating the pages."""
+    runner_gmacs: float = Field(default=6.0, gt=0)
+    """Billions of multiply-accumulates a second that a shard's runner computes, as the cost model counts them
+    (``compute.cost``): what ``--shards-for`` divides the work by. Every shard's build logs the rate it reached; 6
+    is the slowest measured on 2 CPU cores (a depthwise network at the publish profile)."""
 
     @field_validator("layers", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.classes import Prediction
+from generator.filter_run import FilterRun
 from generator.plan.units import LayerFacts
 from generator.scoring import BestHeatmap, MethodScore
 from generator.weights import Provenance
@@ -130,6 +131,13 @@ class LayerResult(LayerFacts):
     """Examples one photo may give a unit (more than 1 when the set is smaller than the examples shown)."""
     examples_from_atlas: bool = True
     """Whether the examples come from the atlas' own photos (else from a separate ``examples:`` set)."""
+    filter_run: FilterRun | None = None
+    """How its filter images were made (steps, why they stopped); None where not known."""
+
+    @property
+    def units_below_one(self) -> list[UnitResult]:
+        """Its shown units whose filter image excites them less than their best photo crop does."""
+        return [unit for unit in self.units if unit.filter_ratio is not None and unit.filter_ratio < 1]
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import PROJECT_ROOT
 
 
-def run(*code_or_args: str, module: bool = True):
+def run(*code_or_args: str, module: bool = True, timeout: int = 120):
     command = [sys.executable, "-m", "generator", *code_or_args] if module else [sys.executable, "-c", *code_or_args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=timeout)
 
 
 def test_help_does_not_import_tensorflow_or_keras():
@@ -135,3 +137,47 @@ def test_a_request_that_cannot_be_is_exit_2_and_a_build_that_fails_is_exit_1(tmp
     assert failed.returncode == 1 and "damaged.keras" in failed.stderr, failed.stderr
     wrong = run("build", "--model", str(tmp_path / "missing.keras"), *common)
     assert wrong.returncode == 2 and "missing.keras" in wrong.stderr, wrong.stderr
+
+
+def test_shards_for_prints_the_fewest_shards_that_fit_the_limit_as_a_ci_matrix_and_builds_nothing(tmp_path):
+    """A tiny network's filters and photos at a rate of 4e-4 billion multiply-accumulates a second: the cost model's
+    units split into as few shards as keep each under 80 % of the limit; a faster runner needs one."""
+    import json
+
+    from tests.conftest import make_tiny_classifier
+
+    make_tiny_classifier(classes=3).save(tmp_path / "net.keras")
+    common = ["build", "--model", f"{tmp_path / 'net.keras'}:preprocess=tf", "--layers", "all", "--steps", "40",
+              "--size", "32", "--filters", "6", "--images", "data/pets-sample", "--no-site",
+              "--docs-dir", str(tmp_path / "docs"), "--cache-dir", str(tmp_path / "c")]
+    slow = run(*common, "--shards-for", "30", "--runner-gmacs", "0.0004")
+    assert slow.returncode == 0, slow.stderr
+    matrix = json.loads(slow.stdout)
+    count = len(matrix)
+    assert count > 1 and [entry["shard"] for entry in matrix] == [f"{index}/{count}" for index in range(1, count + 1)]
+    assert [entry["name"] for entry in matrix] == [f"{index}-of-{count}" for index in range(1, count + 1)]
+    assert all(0 < entry["minutes"] <= 0.8 * 30 for entry in matrix)
+    fast = json.loads(run(*common, "--shards-for", "30", "--runner-gmacs", "1000").stdout)
+    assert fast == [{"shard": "1/1", "name": "1-of-1", "minutes": 0.0}]
+    assert not (tmp_path / "docs" / "atlas").exists()
+    refused = run(*common, "--shards-for", "0")
+    assert refused.returncode == 2 and "--shards-for" in refused.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_the_default_atlas_fits_one_shard_and_the_publish_profile_gets_as_many_as_its_hours_need(tmp_path):
+    """The workflow's plan job on the two profiles of atlas.yml, at the default rate (2 CPU cores) and the shard
+    jobs' 120 minutes: every shard is projected under 96 minutes, and one fewer would not fit."""
+    import json
+
+    common = ["build", "--config", "atlas.yml", "--shards-for", "120", "--cache-dir", str(tmp_path / "c"),
+              "--docs-dir", str(tmp_path / "docs"), "--site-dir", str(tmp_path / "site")]
+    counts = {}
+    for profile in ("quick", "publish"):
+        result = run(*common, "--profile", profile, timeout=1800)
+        assert result.returncode == 0, result.stderr[-2000:]
+        matrix = json.loads(result.stdout)
+        assert all(entry["minutes"] <= 96 for entry in matrix), matrix
+        counts[profile] = len(matrix)
+    assert counts["quick"] == 1 and counts["publish"] > 20, counts

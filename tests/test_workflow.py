@@ -27,15 +27,21 @@ def test_the_atlas_workflow_passes_actionlint(linter):
 
 def test_actionlint_catches_a_broken_workflow(linter, tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text(WORKFLOW.read_text().replace("${{ matrix.shard }}/3", "${{ matrix.shards }}/3"))
+    # the shard jobs' matrix comes from the plan job's output: a misspelt output is what actionlint can see
+    broken.write_text(WORKFLOW.read_text().replace("needs.plan.outputs.shards", "needs.plan.outputs.shard"))
     messages = [item["message"] for item in actionlint.lint(linter, broken)]
-    assert any('"shards" is not defined' in message for message in messages), messages
+    assert any('"shard" is not defined' in message for message in messages), messages
 
 
 def test_the_workflow_shards_merges_renders_and_deploys():
     workflow = yaml.safe_load(WORKFLOW.read_text())
     jobs = workflow["jobs"]
-    assert jobs["shard"]["strategy"]["matrix"]["shard"] == [1, 2, 3]
+    # the plan job chooses the shards for the shard jobs' own time limit
+    assert jobs["shard"]["needs"] == "plan"
+    assert jobs["shard"]["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    plan_steps = " ".join(step.get("run", "") for step in jobs["plan"]["steps"])
+    assert '--shards-for "$SHARD_MINUTES"' in plan_steps and "--runner-gmacs" in plan_steps
+    assert workflow["env"]["SHARD_MINUTES"] == jobs["shard"]["timeout-minutes"]
     assert "vars.ATLAS_GPU_RUNNER" in jobs["shard"]["runs-on"]
     shard_steps = " ".join(step.get("run", "") for step in jobs["shard"]["steps"])
     assert "--shard" in shard_steps and "install-gpu.sh" in shard_steps

@@ -46,8 +46,11 @@ def network_side(size: int, robustness: Robustness, min_canvas: int = 32, multip
     return -(-max(size, min_canvas) // multiple) * multiple
 
 
-def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8):
+def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: int = 32, multiple: int = 8, amount=None):
     """Pad ``images`` (N, H, W, 3), apply an independent random affine transform to each, crop if asked.
+
+    ``amount`` (a float32 scalar tensor, None: 1) scales every draw towards no movement: the filter loop's last
+    steps settle the images into the exact pixel grid they are shown on (see ``filters``).
 
     All three are one resampling: the transform reads the unpadded image, where any pixel outside it is the
     pad's grey (bilinear sampling treats each out-of-range neighbour as the fill value, exactly as it would
@@ -70,7 +73,10 @@ def random_affine(images, step, seed: int, robustness: Robustness, min_canvas: i
     count = tf.shape(images)[0]
     key = tf.stack([tf.constant(seed, tf.int64), tf.cast(step, tf.int64)])
     draws = tf.random.stateless_uniform([count, 4], seed=key, minval=-1.0, maxval=1.0)
+    if amount is not None:
+        draws = draws * amount
     low, high = robustness.scale
+    # the middle of the range is no scaling when the range is symmetric (0.9 to 1.1), as every recipe's is
     scale = low + (draws[:, 0] + 1.0) * 0.5 * (high - low)
     angle = draws[:, 1] * (robustness.degrees * math.pi / 180.0)
     shift_x = draws[:, 2] * robustness.jitter

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # the draw stage reads its fields; it never imports compute/
+    from generator.filter_run import FilterRun
     from generator.compute.examples import TopExamples
 
 
@@ -94,3 +95,5 @@ class BackboneArrays:
     ``BackbonePlan.example_images``), when the plan has them."""
     filter_peaks: dict[str, np.ndarray] = field(default_factory=dict)
     """By layer, how strongly each shown filter's image excites it (its strongest activation on it)."""
+    filter_runs: dict[str, "FilterRun"] = field(default_factory=dict)
+    """By layer, the steps its filter images took and why they stopped."""

@@ -19,7 +19,7 @@ from generator.cache import Cache
 from generator.pipeline.analysis_unit import analyse_images
 from generator.pipeline.arrays import BackboneArrays
 from generator.pipeline.examples_unit import find_examples, merged_examples
-from generator.pipeline.filters_unit import filter_images
+from generator.pipeline.filters_unit import filter_images, filter_run
 from generator.pipeline.scores_unit import score_images
 from generator.plan import BackbonePlan
 
@@ -54,6 +54,8 @@ def compute_backbone(
         advance(f"filters of {layer.name}")
         if drawing and plan.examples is None and not redo(layer.mosaic.unit) and cache.figures.has(layer.mosaic.key):
             cache.arrays.used.add(unit.key)
+            arrays.filter_runs[layer.name] = filter_run(unit, network, cache)
             continue
-        arrays.filters[layer.name], arrays.filter_peaks[layer.name] = filter_images(unit, network, cache, redo(unit.path))
+        arrays.filters[layer.name], arrays.filter_peaks[layer.name], arrays.filter_runs[layer.name] = filter_images(
+            unit, network, cache, redo(unit.path))
     return arrays

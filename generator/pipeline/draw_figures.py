@@ -224,6 +224,7 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
         example_photos=len(plan.example_images),
         examples_per_image=plan.examples.per_image if plan.examples else 1,
         examples_from_atlas=[image.path for image in plan.example_images] == [unit.image.path for unit in plan.analyses],
+        filter_run=arrays.filter_runs.get(layer.name),
     )
 
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from generator.backbones import Backbone  # at run time on purpose: the networks' code is part of this unit's code
-from generator.compute.filters import filter_peaks, visualize_filters
+from generator.compute.filters import filter_peaks, optimise_filters
+from generator.filter_run import FilterRun
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the images
     from generator.cache import Cache
@@ -20,19 +21,32 @@ if TYPE_CHECKING:  # types only: the cache and the plan do not shape the images
 
 
 def filter_images(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "Cache",
-                  redo: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 filter images (filters, size, size, 3) of one layer, and how strongly each excites its filter (its
-    strongest activation on the image as shown, ``compute.filters.filter_peaks``); from the cache or computed.
+                  redo: bool = False) -> tuple[np.ndarray, np.ndarray, FilterRun]:
+    """uint8 filter images (filters, size, size, 3) of one layer, how strongly each excites its filter (its
+    strongest activation on the image as shown, ``compute.filters.filter_peaks``) and how they were made; from the
+    cache or computed.
 
     ``network()`` gives the loaded backbone; it is called only when the images must be computed.
     """
     def make() -> dict[str, np.ndarray]:
         backbone = network()
-        images = visualize_filters(backbone.model, unit.layer, list(unit.indices), seed=unit.seed,
-                                   preprocess=backbone.preprocess_fn, recipe=unit.recipe)
-        peaks = filter_peaks(backbone.model, unit.layer, list(unit.indices), images, preprocess=backbone.preprocess_fn,
-                             recipe=unit.recipe)
-        return {"images": images, "peaks": peaks}
+        made = optimise_filters(backbone.model, unit.layer, list(unit.indices), seed=unit.seed,
+                                preprocess=backbone.preprocess_fn, recipe=unit.recipe)
+        peaks = filter_peaks(backbone.model, unit.layer, list(unit.indices), made.images,
+                             preprocess=backbone.preprocess_fn, recipe=unit.recipe)
+        return {"images": made.images, "peaks": peaks, **_run_arrays(made.run)}
 
     arrays = cache.arrays.get_or_make(unit.key, make, redo=redo)
-    return arrays["images"], arrays["peaks"]
+    run = FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
+    cache.arrays.get_or_make(unit.run_key, lambda: _run_arrays(run), redo=redo)
+    return arrays["images"], arrays["peaks"], run
+
+
+def filter_run(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "Cache") -> FilterRun:
+    """How the layer's images were made, read without its images (a rebuild whose mosaic is drawn already)."""
+    arrays = cache.arrays.get_or_make(unit.run_key, lambda: _run_arrays(filter_images(unit, network, cache)[2]))
+    return FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
+
+
+def _run_arrays(run: FilterRun) -> dict[str, np.ndarray]:
+    return {"steps": np.asarray(run.steps), "stopped": np.asarray(run.stopped)}

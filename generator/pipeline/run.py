@@ -28,6 +28,7 @@ from generator.pipeline.draw_figures import Draw, draw_backbone, draw_photo
 from generator.pipeline.preflight import preflight
 from generator.pipeline.report import BuildStats, package_versions, report_settings, write_timings
 from generator.plan import BackbonePlan, FiltersUnit, Shard, analysis_mode, assign, redo_predicate
+from generator.plan.select import shard_loads
 from generator.plan.backbone import plan_backbone, plan_photos
 from generator.plan.network import NetworkFacts, NetworkStore, facts_of, network_key, same_network
 from generator.progress import Reporter
@@ -232,6 +233,34 @@ def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, layers: int, ima
     return lambda step: task(f"{tag} {plan.title}: {step}")
 
 
+SHARD_MARGIN = 0.8
+"""A shard is planned to take at most this share of its runner's time limit: the cost model is rough (it counts
+each filter unit at its cap of steps, which a converging layer does not take, but not the runner's start)."""
+
+
+def shard_matrix(config: AtlasConfig, minutes: float, *, reporter: Reporter | None = None) -> list[dict[str, object]]:
+    """The shards of the fewest that each fit ``minutes`` of a runner computing ``config.runner_gmacs``: one entry
+    per shard (its ``--shard`` value, a name for files, its projected minutes), for a CI matrix.
+
+    The same plan as every build makes; a backbone whose facts are not stored is loaded to plan it.
+    """
+    reporter = reporter or Reporter(quiet=True)
+    images = load_images(config.images, config.per_breed).images
+    if not images:
+        raise ConfigError(f"images: no usable image in {', '.join(config.images)}")
+    run = _Build(config, images, Cache(config.cache_dir), redo_predicate(False, ()), reporter, BuildStats(),
+                 analysis_mode(len(images)), _example_images(config, reporter))
+    units = []
+    for spec in config.backbones:
+        facts, _ = _network(run, spec)
+        units += plan_backbone(spec, facts, run.images, config, run.mode, run.example_images).units
+    rate = config.runner_gmacs * 1e9
+    loads = shard_loads(units, SHARD_MARGIN * minutes * 60 * rate)
+    count = len(loads)
+    return [{"shard": f"{index}/{count}", "name": f"{index}-of-{count}", "minutes": round(load / rate / 60, 1)}
+            for index, load in enumerate(loads, 1)]
+
+
 def _compute_shard(run: _Build, shard: Shard) -> None:
     """Plan every backbone, keep this shard's cost-balanced share of the units, compute it into the cache.
 
@@ -247,6 +276,7 @@ def _compute_shard(run: _Build, shard: Shard) -> None:
     own = [(plan, network) for plan, network in plans if any(unit.path in assigned for unit in plan.units)]
     del networks, plans  # the networks loaded for other shards' backbones can go
     run.reporter.line(f"shard {shard}: {len(assigned)} of {len(units)} work units, {len(own)} backbone(s)")
+    shard_started, cost = time.perf_counter(), sum(unit.cost for unit in units if unit.path in assigned)
     with run.reporter.session():
         for index, (plan, network) in enumerate(own, 1):
             started = time.perf_counter()
@@ -258,3 +288,6 @@ def _compute_shard(run: _Build, shard: Shard) -> None:
                                  advance=_progress(run.reporter, tag, plan, layers, len(mine) - layers))
             run.reporter.done(tag)
             run.stats.stages[plan.name] = time.perf_counter() - started
+    seconds = time.perf_counter() - shard_started
+    run.reporter.line(f"shard {shard}: {cost / 1e9:.0f} billion multiply-accumulates by the cost model in {seconds:.0f} s: "
+                      f"{cost / 1e9 / max(seconds, 1e-9):.1f} a second (runner_gmacs; cached units count as done)")

@@ -23,11 +23,13 @@ from generator.plan.units import (
 )
 
 
-def recipe_of(facts: NetworkFacts, spec: BackboneSpec, config: AtlasConfig, receptive_field: int | None = None) -> Recipe:
-    """Family defaults, the atlas' learning rate, the spec's ``recipe:`` overrides, and (per layer) its tiling."""
+def recipe_of(facts: NetworkFacts, spec: BackboneSpec, config: AtlasConfig, layer: NetworkLayer | None = None) -> Recipe:
+    """Family defaults, the atlas' learning rate, the spec's ``recipe:`` overrides, and (per layer) its tiling and
+    when its images have converged (its share of the network's cost)."""
     overrides = spec.recipe.model_dump(exclude_none=True) if spec.recipe is not None else {}
     return recipe_for(facts.family, size=config.size, steps=config.steps, min_canvas=facts.min_size,
-                      receptive_field=receptive_field, learning_rate=config.learning_rate, overrides=overrides)
+                      receptive_field=layer.receptive_field if layer else None, learning_rate=config.learning_rate,
+                      overrides=overrides, cost_share=layer.macs / facts.macs if layer and facts.macs else None)
 
 
 def plan_backbone(
@@ -56,12 +58,12 @@ def plan_backbone(
     layers = []
     for layer in facts.layers:
         indices = tuple(range(min(config.filters, layer.channels)))
-        recipe = recipe_of(facts, spec, config, layer.receptive_field)
+        recipe = recipe_of(facts, spec, config, layer)
         unit_path = names.filters_unit(name, layer.name)
+        filters_key = keys.filters_key(name, weights, layer.name, indices, recipe, config.seed)
         filters = FiltersUnit(
-            unit_path, keys.filters_key(name, weights, layer.name, indices, recipe, config.seed),
-            filters_cost(layer.macs, facts.input_side, len(indices), config.steps, canvas), layer.name, indices,
-            recipe, config.seed,
+            unit_path, filters_key, filters_cost(layer.macs, facts.input_side, len(indices), config.steps, canvas),
+            layer.name, indices, recipe, config.seed, keys.filter_run_key(filters_key),
         )
         mosaic = Figure(names.mosaic_file(name, layer.name), keys.mosaic_key(filters.key), unit_path)
         layers.append(LayerPlan(

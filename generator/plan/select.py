@@ -60,14 +60,40 @@ def assign(units: Sequence[Costed], shard: Shard) -> set[str]:
     Longest processing time first: units by falling cost (ties by path) each go to the least-loaded shard (ties
     by number). Every shard computes the same assignment, so they need not talk to each other.
     """
-    loads = [0.0] * shard.count
-    mine: set[str] = set()
+    return _balanced(units, shard.count)[0][shard.index - 1]
+
+
+def _balanced(units: Sequence[Costed], count: int) -> tuple[list[set[str]], list[float]]:
+    """Each of ``count`` shards' unit paths and summed cost, by longest processing time first (see ``assign``)."""
+    loads = [0.0] * count
+    shares: list[set[str]] = [set() for _ in range(count)]
     for unit in sorted(units, key=lambda unit: (-unit.cost, unit.path)):
-        lightest = min(range(shard.count), key=lambda index: (loads[index], index))
+        lightest = min(range(count), key=lambda index: (loads[index], index))
         loads[lightest] += unit.cost
-        if lightest == shard.index - 1:
-            mine.add(unit.path)
-    return mine
+        shares[lightest].add(unit.path)
+    return shares, loads
+
+
+MOST_SHARDS = 256
+"""GitHub Actions runs at most 256 jobs of one matrix."""
+
+
+def shard_loads(units: Sequence[Costed], limit: float, most: int = MOST_SHARDS) -> list[float]:
+    """The summed cost of each shard of the fewest shards, balanced as ``assign`` balances them, whose every share
+    costs at most ``limit`` (in the units' cost units: a runner's time limit times its rate)."""
+    if not units:
+        return [0.0]
+    largest = max(units, key=lambda unit: unit.cost)
+    if largest.cost > limit:
+        raise ConfigError(f"work unit {largest.path} alone is projected at {largest.cost / limit:.1f} times a shard's "
+                          "limit: give the runners more time, a higher rate, or the layer fewer filters or steps")
+    total = sum(unit.cost for unit in units)
+    for count in range(max(1, int(total // limit)), most + 1):  # fewer than total / limit cannot fit
+        loads = _balanced(units, count)[1]
+        if max(loads) <= limit:
+            return loads
+    raise ConfigError(f"the atlas needs more than {most} shards at this rate and limit: give the runners more time or a "
+                      "higher rate, or draw fewer layers")
 
 
 def redo_predicate(force: bool, only: Sequence[str]) -> Callable[[str], bool]:

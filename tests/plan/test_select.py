@@ -52,3 +52,27 @@ def test_only_redoes_what_it_matches_and_force_redoes_everything():
     assert [redo_predicate(True, ())(path) for path in ("vgg16/block1_conv1", "photos/cat")] == [True, True]
     only = redo_predicate(False, ["vgg16/block1*"])
     assert [only(path) for path in ("vgg16/block1_conv1", "vgg16/block1_conv1/cat", "vgg16/block2_conv1")] == [True, True, False]
+
+
+def test_the_fewest_shards_whose_every_share_fits_the_limit():
+    from generator.plan.select import shard_loads
+
+    units = [WorkUnit(f"b/{index}", float(cost)) for index, cost in enumerate([90, 70, 50, 40, 30, 20, 10, 10, 5, 5, 1, 1])]
+    total = sum(unit.cost for unit in units)  # 332
+    assert shard_loads(units, total) == [total]
+    for limit in (90, 100, 120, 170):
+        loads = shard_loads(units, limit)
+        assert max(loads) <= limit and sum(loads) == total
+        fewer = len(loads) - 1  # one shard fewer does not fit, as ``assign`` would balance it
+        assert fewer == 0 or max(assign_loads(units, fewer)) > limit
+    assert len(shard_loads(units, 90)) == 4  # 332 / 90: no fewer than 4, and LPT fits 4
+    with pytest.raises(AtlasError, match=r"work unit b/0 alone is projected at 1\.8 times"):
+        shard_loads(units, 50)
+    with pytest.raises(AtlasError, match="more than 3 shards"):
+        shard_loads(units, 95, most=3)
+
+
+def assign_loads(units, count: int) -> list[float]:
+    """Each shard's cost as ``assign`` splits the units into ``count`` shards."""
+    shares = [assign(units, Shard(index, count)) for index in range(1, count + 1)]
+    return [sum(unit.cost for unit in units if unit.path in share) for share in shares]
