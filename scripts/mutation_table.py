@@ -28,10 +28,12 @@ def module_of(mutant: str) -> str:
 
 
 def table_row(label: str, counts: Counter, share: str) -> str:
-    """One Markdown row: the mutants, each status' count, and the share killed formatted with ``share``."""
-    mutants = sum(counts.values())
-    columns = [mutants, counts["killed"], counts["survived"], counts["timeout"], counts["no tests"]]
-    return f"| {label} | " + " | ".join(map(str, columns)) + f" | {share.format(100 * counts['killed'] / mutants)} |"
+    """One Markdown row: the mutants run, each status' count, the share killed of those run (formatted with
+    ``share``), and the mutants not run yet (a module whose group has not run, or not to its end)."""
+    run = sum(count for status, count in counts.items() if status != "not checked")
+    columns = [run, counts["killed"], counts["survived"], counts["timeout"], counts["no tests"]]
+    killed = share.format(100 * counts["killed"] / run) if run else "-"
+    return f"| {label} | " + " | ".join(map(str, columns)) + f" | {killed} | {counts['not checked']} |"
 
 
 def main() -> int:
@@ -42,10 +44,10 @@ def main() -> int:
         return 1
     unchecked = len(everything) - len(statuses)
     per_module: dict[str, Counter] = defaultdict(Counter)
-    for mutant, status in statuses.items():
+    for mutant, status in everything.items():
         per_module[module_of(mutant)][status] += 1
-    print("| module | mutants | killed | survived | timeout | no test | killed % |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| module | mutants run | killed | survived | timeout | no test | killed % | not run yet |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     total: Counter = Counter()
     for module in sorted(per_module):
         total.update(per_module[module])

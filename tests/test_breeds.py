@@ -178,3 +178,30 @@ def test_the_confusion_is_each_photos_top_prediction_and_ties_go_to_the_first_na
                    "beagle_5": ["beagle", "boxer", "collie"]}  # the last of every list: collie, never first
     table = _table_with(ranks, predictions)
     assert [(c.predicted, c.count, c.photos) for c in table.confusions["net"]] == [("boxer", 2, 5)]
+
+
+def test_the_confusion_is_the_most_frequent_wrong_class_even_when_its_name_comes_later():
+    """pug twice, boxer once: pug, although boxer comes first by name (a sort by name or by rising count picks
+    boxer)."""
+    ranks = {"beagle_1": 1, "beagle_2": 1, "beagle_3": 1, "beagle_4": 0}
+    predictions = {"beagle_1": ["pug"], "beagle_2": ["boxer"], "beagle_3": ["pug"], "beagle_4": ["beagle"]}
+    table = _table_with(ranks, predictions)
+    assert [(c.predicted, c.count, c.photos) for c in table.confusions["net"]] == [("pug", 2, 4)]
+    row = table.rows[0]
+    assert (row.species, row.imagenet_class, row.photo_ids) == ("dog", "beagle", ["beagle_1", "beagle_2", "beagle_3", "beagle_4"])
+
+
+def test_a_network_that_cannot_score_a_breed_leaves_the_next_network_scored():
+    photos = [SimpleNamespace(id="beagle_1", breed="beagle", species="dog")]
+    unscored = SimpleNamespace(name="plain", breed_ranks={}, predictions={})
+    scored = SimpleNamespace(name="net", breed_ranks={"beagle_1": 1},
+                             predictions={"beagle_1": [SimpleNamespace(name="pug")]})
+    table = breed_table(photos, [unscored, scored])
+    assert table.rows[0].scores == {"plain": None, "net": table.rows[0].scores["net"]}
+    assert table.rows[0].scores["net"].photos == 1 and [c.predicted for c in table.confusions["net"]] == ["pug"]
+
+
+def test_a_breed_spelt_with_spaces_finds_its_class():
+    from generator.breeds import breed_class
+
+    assert breed_class("great pyrenees") == breed_classes()["great_pyrenees"] == "Great_Pyrenees"

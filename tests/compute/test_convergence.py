@@ -105,3 +105,34 @@ def test_a_still_silent_unit_keeps_the_redirection_on_past_its_steps():
                                True, lambda step: 0.0 if step < 30 else 1.0)
     graphs = [step.graph for step in planned]
     assert graphs[:30] == ["redirected"] * 30 and set(graphs[30:]) == {"plain"}
+
+
+def test_before_two_checks_every_image_counts_as_rising():
+    convergence = Convergence(StoppingRule(window=4))
+    assert convergence.rising().shape == (0,) and convergence.rising().dtype == bool
+    for _ in range(7):
+        convergence.update(np.array([1.0, 2.0, 3.0]))
+    rising = convergence.rising()
+    assert rising.dtype == bool and rising.tolist() == [True, True, True]
+
+
+def test_a_gain_of_exactly_the_tolerance_is_not_rising_and_tiny_objectives_are_measured_relative_to_themselves():
+    convergence = Convergence(StoppingRule(tolerance=0.5))
+    convergence.checkpoints = [np.array([1.0, 1e-6]), np.array([2.0, 3e-6])]
+    # 1.0 gained on a scale of 2 is exactly the tolerance: not rising; 2e-6 gained on 3e-6 is two thirds: rising
+    assert convergence.rising().tolist() == [False, True]
+
+def test_no_stop_before_two_windows_even_with_no_minimum():
+    """Two checks are needed to measure a gain: with min_steps 0 and a window of 8, the first possible stop is 16,
+    even with a rule that lets every image still be rising."""
+    assert _run(lambda step, image: 1.0, rule=StoppingRule(tolerance=0.02, window=8, min_steps=0, straggling=1.0)) == 16
+
+
+def test_the_objective_is_smoothed_over_about_one_window_and_the_tolerance_follows_the_cost():
+    from generator.compute.convergence import tolerance_for
+
+    convergence = Convergence(StoppingRule(window=8))
+    convergence.update(np.array([0.0]))
+    convergence.update(np.array([1.0]))
+    assert convergence.smoothed.tolist() == pytest.approx([2 / 9])  # an exponential average of weight 2 / (8 + 1)
+    assert [tolerance_for(share) for share in (None, 1.0, 0.5, 0.01, 3.0)] == [0.15, 0.15, 0.075, 0.005, 0.15]

@@ -109,3 +109,21 @@ def test_every_setting_of_every_unit_kind_reaches_its_key():
     assert _every_field_changes(lambda settings: keys.examples_key("b", "w", ["i"], settings), examples) == []
     # the scores' titles are shown, not computed with: every other field shapes the curves
     assert _every_field_changes(lambda settings: keys.scores_key("analysis", settings), scores) == ["method_titles"]
+
+
+def test_every_figure_key_changes_with_each_of_its_inputs_and_no_two_kinds_share_one():
+    """Each figure kind's key from the same inputs, then with each input changed alone: all distinct."""
+    made = {
+        "photo": [keys.photo_key("a"), keys.photo_key("b")],
+        "thumbnail": [keys.thumbnail_key("a"), keys.thumbnail_key("b"), keys.thumbnail_key("a", side=99)],
+        "confusion": [keys.confusion_key(["x"], ["beagle"], "t"), keys.confusion_key(["y"], ["beagle"], "t"),
+                      keys.confusion_key(["x"], ["pug"], "t"), keys.confusion_key(["x"], ["beagle"], "u")],
+        "mosaic": [keys.mosaic_key("a"), keys.mosaic_key("b")],
+        "activations": [keys.activations_key("a", "l", 8), keys.activations_key("b", "l", 8),
+                        keys.activations_key("a", "m", 8), keys.activations_key("a", "l", 9)],
+        "heatmap": [keys.heatmap_key("a", "l", "gradcam"), keys.heatmap_key("b", "l", "gradcam"),
+                    keys.heatmap_key("a", "m", "gradcam"), keys.heatmap_key("a", "l", "layercam")],
+    }
+    every = [key for kind in made.values() for key in kind]
+    assert len(set(every)) == len(every)
+    assert keys.photo_key("a") == keys.photo_key("a") and keys.confusion_key(["x"], ["beagle"], "t") == made["confusion"][0]

@@ -76,3 +76,27 @@ def assign_loads(units, count: int) -> list[float]:
     """Each shard's cost as ``assign`` splits the units into ``count`` shards."""
     shares = [assign(units, Shard(index, count)) for index in range(1, count + 1)]
     return [sum(unit.cost for unit in units if unit.path in share) for share in shares]
+
+
+def test_the_first_and_last_shard_are_valid_and_the_first_gets_the_costliest_unit():
+    assert (Shard.parse("1/3"), Shard.parse("3/3"), Shard.parse("1/1")) == (Shard(1, 3), Shard(3, 3), Shard(1, 1))
+    units = [WorkUnit("b/big", 10.0), WorkUnit("b/small", 1.0)]
+    assert assign(units, Shard(1, 2)) == {"b/big"} and assign(units, Shard(2, 2)) == {"b/small"}
+
+
+def test_an_empty_pattern_matches_nothing_and_a_path_is_not_its_own_child():
+    assert not matches([""], "vgg16/block1_conv1")
+    assert not matches(["vgg16/block1_conv1/*"], "vgg16/block1_conv1")
+
+
+def test_shard_loads_of_nothing_is_one_idle_shard_and_the_errors_say_what_to_do():
+    from generator.plan.select import MOST_SHARDS, shard_loads
+
+    assert shard_loads([], 10.0) == [0.0]
+    with pytest.raises(AtlasError, match="limit: give the runners more time, a higher rate, or the layer fewer filters"):
+        shard_loads([WorkUnit("b/0", 11.0)], 10.0)
+    with pytest.raises(AtlasError, match="higher rate, or draw fewer layers"):
+        shard_loads([WorkUnit("b/0", 10.0)] * 3, 10.0, most=2)
+    # exactly the most shards allowed, each full: still accepted
+    units = [WorkUnit(f"b/{index}", 10.0) for index in range(MOST_SHARDS)]
+    assert shard_loads(units, 10.0) == [10.0] * MOST_SHARDS
