@@ -182,13 +182,18 @@ def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(force=args.force, only=tuple(args.only or ()), shard=Shard.parse(args.shard) if args.shard else None)
     reporter = Reporter(quiet=args.quiet, log_file=CacheLayout(config.cache_dir).log)
     if args.shards_for is not None:
+        import contextlib
         import json
 
         from generator.pipeline.run import shard_matrix
 
         if args.shards_for <= 0:
             raise ConfigError(f"--shards-for: {args.shards_for:g} minutes is not a time limit; give a positive number")
-        print(json.dumps(shard_matrix(config, args.shards_for, reporter=Reporter(quiet=True))))
+        # stdout carries the matrix alone (a workflow reads it as JSON): what loading a network prints (Keras'
+        # "Downloading data from ...") goes to stderr
+        with contextlib.redirect_stdout(sys.stderr):
+            matrix = shard_matrix(config, args.shards_for, reporter=Reporter(quiet=True))
+        print(json.dumps(matrix))
         return 0
     reporter.log(f"build {config_path or '(flags)'}: {' '.join(sys.argv[1:])}")
     try:
