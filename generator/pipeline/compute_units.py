@@ -54,7 +54,8 @@ def compute_backbone(
         advance(f"filters of {layer.name}")
         if drawing and plan.examples is None and not redo(layer.mosaic.unit) and cache.figures.has(layer.mosaic.key):
             cache.arrays.used.add(unit.key)
-            arrays.filter_runs[layer.name] = filter_run(unit, network, cache)
+            if (run := filter_run(unit, cache)) is not None:
+                arrays.filter_runs[layer.name] = run
             continue
         arrays.filters[layer.name], arrays.filter_peaks[layer.name], arrays.filter_runs[layer.name] = filter_images(
             unit, network, cache, redo(unit.path))

@@ -37,15 +37,15 @@ def filter_images(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "
         return {"images": made.images, "peaks": peaks, **_run_arrays(made.run)}
 
     arrays = cache.arrays.get_or_make(unit.key, make, redo=redo)
-    run = FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
-    cache.arrays.get_or_make(unit.run_key, lambda: _run_arrays(run), redo=redo)
-    return arrays["images"], arrays["peaks"], run
+    return arrays["images"], arrays["peaks"], FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
 
 
-def filter_run(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "Cache") -> FilterRun:
-    """How the layer's images were made, read without its images (a rebuild whose mosaic is drawn already)."""
-    arrays = cache.arrays.get_or_make(unit.run_key, lambda: _run_arrays(filter_images(unit, network, cache)[2]))
-    return FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
+def filter_run(unit: "FiltersUnit", cache: "Cache") -> FilterRun | None:
+    """How the layer's images were made, for a rebuild whose mosaic is drawn already: read from the unit's own
+    entry (a few hundred kilobytes); None, and nothing computed, if that entry is gone (the page then leaves the
+    steps unsaid)."""
+    arrays = cache.arrays.load(unit.key)
+    return None if arrays is None else FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
 
 
 def _run_arrays(run: FilterRun) -> dict[str, np.ndarray]:

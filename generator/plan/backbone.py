@@ -63,7 +63,7 @@ def plan_backbone(
         filters_key = keys.filters_key(name, weights, layer.name, indices, recipe, config.seed)
         filters = FiltersUnit(
             unit_path, filters_key, filters_cost(layer.macs, facts.input_side, len(indices), config.steps, canvas),
-            layer.name, indices, recipe, config.seed, keys.filter_run_key(filters_key),
+            layer.name, indices, recipe, config.seed,
         )
         mosaic = Figure(names.mosaic_file(name, layer.name), keys.mosaic_key(filters.key), unit_path)
         layers.append(LayerPlan(

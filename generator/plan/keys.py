@@ -40,12 +40,6 @@ def filters_key(backbone: str, weights: str, layer: str, indices: tuple[int, ...
                     recipe=asdict(recipe), seed=seed, code=code_hash(FILTERS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
-def filter_run_key(filters: str) -> str:
-    """How a layer's filter images were made (steps, why they stopped): kept apart from the images, so that pages
-    can say it without reading them."""
-    return make_key(kind="filter run", filters=filters)
-
-
 def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings", activations: bool) -> str:
     """``activations``: whether the analysis keeps the activations its grids show (``AnalysisUnit``)."""
     return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, settings=asdict(settings),

@@ -72,8 +72,6 @@ class FiltersUnit:
     indices: tuple[int, ...]
     recipe: "Recipe"
     seed: int
-    run_key: str = ""
-    """Where the steps its images took and why they stopped are kept apart from the images (``keys.filter_run_key``)."""
 
 
 @dataclass(frozen=True)
