@@ -38,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(HERE))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 NETWORKS = ("efficientnet_lite0", "mobilenet_v2", "vgg16", "dog_breeds_mobilenetv2")
@@ -249,26 +250,16 @@ def summary(rows: list[Row]) -> str:
 
 def figure(pictures, path: Path) -> None:
     """Rows of mosaics: each layer under the 2026 recipe, then under the new one."""
-    import numpy as np
-    from PIL import Image, ImageDraw
+    from labelled_rows import write_labelled_rows
 
     from generator.render.contrast import stretch
-    from generator.render.encode import png_bytes
     from generator.render.mosaic import tile
 
-    band, rows, labels = 18, [], []
+    rows, labels = [], []
     for label, old, new in pictures:
         rows += [tile(stretch(old), columns=8), tile(stretch(new), columns=8)]
         labels += [f"{label}: 2026 recipe", f"{label}: new recipe"]
-    width = max(item.shape[1] for item in rows)
-    canvas = Image.new("RGB", (width, sum(item.shape[0] + band for item in rows)), (255, 255, 255))
-    draw, y = ImageDraw.Draw(canvas), 0
-    for item, label in zip(rows, labels, strict=True):
-        draw.text((4, y + 4), label, fill=(20, 20, 20))
-        canvas.paste(Image.fromarray(item), (0, y + band))
-        y += item.shape[0] + band
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png_bytes(np.asarray(canvas)))
+    write_labelled_rows(rows, labels, path, band=18, text_top=4)
     say(f"wrote {path}")
 
 

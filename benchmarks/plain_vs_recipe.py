@@ -51,15 +51,13 @@ def main() -> None:
     from generator.tensorflow_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    import numpy as np
-    from PIL import Image, ImageDraw
+    from labelled_rows import write_labelled_rows
 
     from generator.backbones import load
     from generator.compute.filters import visualize_filters
     from generator.compute.receptive_field import receptive_field
     from generator.compute.recipes import recipe_for
     from generator.render.contrast import stretch
-    from generator.render.encode import png_bytes
     from generator.render.mosaic import tile
 
     backbone = load("efficientnet_lite0", weights="package", cache_dir=args.cache_dir)
@@ -81,16 +79,7 @@ def main() -> None:
         rows += [tile(stretch(image), columns=len(filters)) for image in (plain, ours, rounded)]
         labels += [f"{layer}: plain gradient ascent", f"{layer}: recipe ({recipe.precision})",
                    f"{layer}: recipe, network in bfloat16"]
-    band = 22
-    width = max(row.shape[1] for row in rows)
-    canvas = Image.new("RGB", (width, sum(row.shape[0] + band for row in rows)), (255, 255, 255))
-    draw, y = ImageDraw.Draw(canvas), 0
-    for row, label in zip(rows, labels, strict=True):
-        draw.text((4, y + 5), label, fill=(20, 20, 20))
-        canvas.paste(Image.fromarray(row), (0, y + band))
-        y += row.shape[0] + band
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(png_bytes(np.asarray(canvas)))
+    write_labelled_rows(rows, labels, args.out, band=22, text_top=5)
     print(f"wrote {args.out}")
 
 

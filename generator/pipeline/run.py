@@ -21,7 +21,7 @@ from generator.backbones import Backbone, load_spec
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
 from generator.errors import AtlasError, ConfigError
-from generator.images import SourceImage, load_images
+from generator.images import ImageSet, SourceImage, load_images
 from generator.paths import GENERATED_SUBDIR
 from generator.pipeline.compute_units import compute_backbone
 from generator.pipeline.draw_figures import Draw, draw_backbone, draw_photo
@@ -78,11 +78,7 @@ def build(
     stats = BuildStats()
     started = time.perf_counter()
     check_output_folders(config)
-    image_set = load_images(config.images, config.per_breed)
-    for skipped in image_set.skipped:
-        reporter.warn(f"skipped {skipped.path}: {skipped.reason}")
-    if not image_set.images:
-        raise ConfigError(f"images: no usable image in {', '.join(config.images)}")
+    image_set = _usable_images(config, reporter)
     example_images = _example_images(config, reporter)
     stats.stages["images"] = time.perf_counter() - started
 
@@ -233,6 +229,26 @@ def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, layers: int, ima
     return lambda step: task(f"{tag} {plan.title}: {step}")
 
 
+def _usable_images(config: AtlasConfig, reporter: Reporter) -> ImageSet:
+    """The atlas' photos, each one that cannot be read reported as skipped; an error when none is left."""
+    image_set = load_images(config.images, config.per_breed)
+    for skipped in image_set.skipped:
+        reporter.warn(f"skipped {skipped.path}: {skipped.reason}")
+    if not image_set.images:
+        raise ConfigError(f"images: no usable image in {', '.join(config.images)}")
+    return image_set
+
+
+def _plans(run: _Build) -> list[tuple[BackbonePlan, Callable[[], Backbone]]]:
+    """Every backbone's plan with its network loader: the plan every build and every shard makes. Planning a
+    backbone whose facts are not stored loads it; its loader keeps it for the compute."""
+    plans = []
+    for spec in run.config.backbones:
+        facts, network = _network(run, spec)
+        plans.append((plan_backbone(spec, facts, run.images, run.config, run.mode, run.example_images), network))
+    return plans
+
+
 SHARD_MARGIN = 0.8
 """A shard is planned to take at most this share of its runner's time limit: the cost model is rough (it counts
 each filter unit at its cap of steps, which a converging layer does not take, but not the runner's start)."""
@@ -245,15 +261,10 @@ def shard_matrix(config: AtlasConfig, minutes: float, *, reporter: Reporter | No
     The same plan as every build makes; a backbone whose facts are not stored is loaded to plan it.
     """
     reporter = reporter or Reporter(quiet=True)
-    images = load_images(config.images, config.per_breed).images
-    if not images:
-        raise ConfigError(f"images: no usable image in {', '.join(config.images)}")
+    images = _usable_images(config, reporter).images
     run = _Build(config, images, Cache(config.cache_dir), redo_predicate(False, ()), reporter, BuildStats(),
                  analysis_mode(len(images)), _example_images(config, reporter))
-    units = []
-    for spec in config.backbones:
-        facts, _ = _network(run, spec)
-        units += plan_backbone(spec, facts, run.images, config, run.mode, run.example_images).units
+    units = [unit for plan, _ in _plans(run) for unit in plan.units]
     rate = config.runner_gmacs * 1e9
     loads = shard_loads(units, SHARD_MARGIN * minutes * 60 * rate)
     count = len(loads)
@@ -267,14 +278,12 @@ def _compute_shard(run: _Build, shard: Shard) -> None:
     Every shard makes the same plan, so they need not talk to each other. Planning a backbone whose facts are not
     stored loads it; its loader then keeps it for the compute, so no network is loaded twice.
     """
-    networks = [(spec, *_network(run, spec)) for spec in run.config.backbones]
-    plans = [(plan_backbone(spec, facts, run.images, run.config, run.mode, run.example_images), network)
-             for spec, facts, network in networks]
+    plans = _plans(run)
     units = [unit for plan, _ in plans for unit in plan.units]
     assigned = assign(units, shard)
     run.stats.units = len(assigned)
     own = [(plan, network) for plan, network in plans if any(unit.path in assigned for unit in plan.units)]
-    del networks, plans  # the networks loaded for other shards' backbones can go
+    del plans  # the networks loaded for other shards' backbones can go
     run.reporter.line(f"shard {shard}: {len(assigned)} of {len(units)} work units, {len(own)} backbone(s)")
     shard_started, cost = time.perf_counter(), sum(unit.cost for unit in units if unit.path in assigned)
     with run.reporter.session():
