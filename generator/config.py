@@ -147,7 +147,7 @@ class AtlasConfig(BaseModel):
     """The most optimisation steps a layer's filter images take: they stop sooner once their objective stops rising
     (cheap early layers run longer than costly deep ones); a layer linear in the input takes none (closed form)."""
     learning_rate: float | None = Field(default=None, gt=0, le=10)
-    """Adam learning rate of filter visualisation (default: the family's, 0.05 for all of them today)."""
+    """Adam learning rate of filter visualisation (default: the family's, ``filters.LEARNING_RATE`` for all of them)."""
     top_k: int = Field(default=3, ge=1, le=100)
     """Predictions listed per image."""
     class_index: int | None = Field(default=None, ge=0)

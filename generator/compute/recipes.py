@@ -7,8 +7,8 @@ The defaults differ only where the architecture demands it:
   natively, their network runs in it (twice the rate on AVX512-BF16; see ``precision``). Depthwise families are
   bound by memory traffic and were slower in bfloat16 on the CPU, so they stay in float32.
 - A user's model file (``custom``) is an unknown architecture: float32 unless its ``recipe:`` says otherwise.
-- Every family keeps Lucid's transforms and Adam at 0.05; the smallest canvas comes from the registry
-  (75 px for Inception).
+- Every family keeps Lucid's transforms and Adam at ``filters.LEARNING_RATE``; the smallest canvas comes from
+  the registry (75 px for Inception).
 
 Per layer, a unit that sees few pixels gets a small periodic image that is tiled (``receptive_field``); and a
 network cut at a layer that no ReLU can silence gets no redirected step whatever the family
