@@ -167,7 +167,7 @@ class BackboneResult:
     heatmap_alpha: float = 0.4
     """Opacity of a heatmap's colours over its photo."""
     best_heatmap: BestHeatmap | None = None
-    """Its best layer and method by ``scoring.RULE``; None when heatmaps are not scored."""
+    """Its best layer and method by ``scoring.best_heatmap``; None when heatmaps are not scored."""
     scores_chart: str | None = None
     """SVG of the heatmaps' scores through the depth (see ``render.faithfulness_chart``)."""
     scored_photos: int = 0

@@ -1,7 +1,8 @@
 """What the pages say about the heatmaps' scores: means over the photos, chance levels, sanity flags, the best layer.
 
 Plain numbers from the scores units' arrays (``pipeline.arrays.PhotoScores``); nothing here runs a network. The
-rule that picks a network's best heatmap is spelled once, in ``RULE``, for every page that uses it.
+rule that picks a network's best heatmap is ``best_heatmap``; the pages say it in words (``pages.write.BEST_RULE``),
+kept there so that rewording it redraws no figure.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ FLAG_AT = 0.5
 """Mean rank correlation with the re-drawn network's maps at which a method and layer are flagged: their maps
 barely change when what the network learned is destroyed (Adebayo et al., 2018, whose edge detector and guided
 back-propagation stay above it after full randomisation while Grad-CAM falls near zero)."""
-RULE = ("the drawn layer and method whose maps score best over the atlas' photos: the mean insertion area minus "
-        "the mean deletion area, among the maps that pass the sanity check")
-"""How the best heatmap is chosen, as the pages say it."""
 
 
 def flagged(correlations: np.ndarray) -> bool:
@@ -64,7 +62,7 @@ class LayerScores:
 
 @dataclass(frozen=True)
 class BestHeatmap:
-    """A network's best heatmap by ``RULE``."""
+    """A network's best heatmap by ``best_heatmap``'s rule."""
 
     layer: str
     score: MethodScore
@@ -98,7 +96,8 @@ def layer_scores(
 
 
 def best_heatmap(scores: Sequence[LayerScores]) -> BestHeatmap | None:
-    """The layer and method by ``RULE``; among equal scores the deeper layer. None without scores."""
+    """The layer and method whose maps score best over the atlas' photos (the mean insertion area minus the mean
+    deletion area), among those that pass the sanity check; among equal scores the deeper layer. None without scores."""
     candidates = [(depth, index, method) for depth, layer in enumerate(scores) for index, method in enumerate(layer.methods)]
     if not candidates:
         return None

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from generator.errors import AtlasError
-from generator.images import _decode_again, decode_image, is_oxford_pets_folder, load_images
+from generator.images import _decode_again, decode_image
+from generator.photo_files import is_oxford_pets_folder, load_images
 
 from tests.conftest import gradient_image
 

@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from generator.errors import AtlasError
-from generator.images import is_oxford_pets_folder, load_images
+from generator.photo_files import is_oxford_pets_folder, load_images
 from generator.pets import ARCHIVES, Archive, fetch_pets
 
 from tests.conftest import gradient_image

@@ -6,6 +6,14 @@ every ``generator`` module it imports, at any depth and from inside functions to
 sees are left out, since they never run), with the packages above each. A module added later is covered as
 soon as it is imported; editing a module outside the closure (a template, the CLI) redoes nothing.
 
+Two modules are never part of a closure: ``config`` (the settings' declarations) and ``registry`` (a row per
+backbone). What they contribute to a value reaches its key as data: the settings as typed values, a backbone's spec
+and registry row as its network's identity (``plan.keys.network_identity``). So a new registry row, or a default
+that no unit reads, recomputes nothing.
+
+What is hashed of each file is its syntax tree without docstrings (``normalised_source``): a docstring, a comment or
+a line wrapped otherwise cannot change a value, so editing them recomputes nothing.
+
 The libraries that shape bytes are part of the keys by their installed versions, read from the package
 metadata, so that checking a key never imports them.
 """
@@ -44,8 +52,20 @@ def _is_type_checking_block(node: ast.AST) -> bool:
     )
 
 
+def _state(path: Path) -> tuple[str, int, int]:
+    """The file as the caches below know it: an edit changes its size or its time."""
+    status = path.stat()
+    return str(path), status.st_size, status.st_mtime_ns
+
+
 def imported_modules(path: Path) -> set[str]:
     """The ``generator`` modules a source file imports anywhere (submodules named in ``from x import y`` too)."""
+    return _imported_modules(_state(path))
+
+
+@cache
+def _imported_modules(state: tuple[str, int, int]) -> set[str]:
+    path = Path(state[0])
     found: set[str] = set()
     pending: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"), filename=str(path))]
     while pending:
@@ -62,6 +82,10 @@ def imported_modules(path: Path) -> set[str]:
     return {name for name in found if module_file(name) is not None}
 
 
+KEYED_AS_VALUES = ("generator.config", "generator.registry")
+"""Modules left out of every closure: what they shape reaches the keys as values (see the module's docstring)."""
+
+
 def _with_parents(name: str) -> list[str]:
     """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module runs every package above it."""
     parts = name.split(".")
@@ -74,7 +98,7 @@ def import_closure(*roots: str) -> list[Path]:
     pending = [parent for root in roots for parent in _with_parents(root)]
     while pending:
         name = pending.pop()
-        if name in seen or module_file(name) is None:
+        if name in seen or name in KEYED_AS_VALUES or module_file(name) is None:
             continue
         seen.add(name)
         for imported in imported_modules(module_file(name)):
@@ -82,16 +106,54 @@ def import_closure(*roots: str) -> list[Path]:
     return sorted({module_file(name) for name in seen})
 
 
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    """``tree`` with every statement that is a lone string removed: module, class and function docstrings, and the
+    attribute docstrings under constants and fields. Such a statement does nothing when it runs; the package never
+    reads ``__doc__`` to compute a value."""
+    for node in ast.walk(tree):
+        for name in ("body", "orelse", "finalbody"):
+            statements = getattr(node, name, None)
+            if isinstance(statements, list) and statements and isinstance(statements[0], ast.stmt):
+                kept = [statement for statement in statements if not _is_lone_string(statement)]
+                setattr(node, name, kept or [ast.Pass()])
+    return tree
+
+
+def _is_lone_string(statement: ast.stmt) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
+
+
+def normalised_source(path: Path) -> bytes:
+    """What of a source file can change what it computes: its syntax tree without docstrings, comments, line
+    positions or layout."""
+    return _normalised_source(_state(path))
+
+
+@cache
+def _normalised_source(state: tuple[str, int, int]) -> bytes:
+    path = Path(state[0])
+    tree = _without_docstrings(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    return ast.dump(tree, include_attributes=False).encode()
+
+
 @cache
 def code_hash(*roots: str) -> str:
-    """sha256 over the import closure of ``roots``: the version of the code that makes a value."""
+    """sha256 over the import closure of ``roots`` (each file's ``normalised_source``): the version of the code
+    that makes a value."""
     if not all(module_file(root) for root in roots):
         raise ValueError(f"not modules of {PACKAGE}: {', '.join(root for root in roots if not module_file(root))}")
     digest = hashlib.sha256()
     for path in import_closure(*roots):
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
+        digest.update(normalised_source(path))
     return digest.hexdigest()
+
+
+def forget_files() -> None:
+    """Forget every file read so far (for a process that edits the sources it hashes: the tests)."""
+    for cached in (code_hash, _imported_modules, _normalised_source):
+        cached.cache_clear()
 
 
 @cache

@@ -7,12 +7,16 @@ from functools import lru_cache
 
 import jinja2
 
-from generator.breeds import breed_class, breed_table
+from generator.breeds import TOP_K as BREED_TOP_K, breed_class, breed_table
 from generator.pages.markdown import attr, count, md, percent, response, score
 from generator.paths import GENERATED_SUBDIR, TEMPLATES_DIR
 from generator.plan import names
 from generator.results import AtlasResult, BackboneResult
-from generator.scoring import FLAG_AT, RULE
+from generator.scoring import FLAG_AT
+
+BEST_RULE = ("the drawn layer and method whose maps score best over the atlas' photos: the mean insertion area minus "
+             "the mean deletion area, among the maps that pass the sanity check")
+"""How the best heatmap is chosen (``scoring.best_heatmap``), as the pages say it."""
 
 
 @jinja2.pass_context
@@ -33,7 +37,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(md=md, attr=attr, count=count, percent=percent, link=link, score=score, response=response)
     env.globals.update(photo_backbone_page=names.photo_backbone_page, layer_anchor=names.layer_anchor,
-                       unit_anchor=names.unit_anchor, best_rule=RULE, flag_at=FLAG_AT)
+                       unit_anchor=names.unit_anchor, best_rule=BEST_RULE, flag_at=FLAG_AT,
+                       breed_top_k=BREED_TOP_K)
     env.globals["pages"] = {"compare": names.COMPARE_PAGE, "width_sweep": names.WIDTH_SWEEP_PAGE, "report": names.REPORT_PAGE,
                             "breeds": names.BREEDS_PAGE}
     return env

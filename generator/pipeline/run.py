@@ -21,7 +21,8 @@ from generator.backbones import Backbone, load_spec
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
 from generator.errors import AtlasError, ConfigError
-from generator.images import ImageSet, SourceImage, load_images
+from generator.images import SourceImage
+from generator.photo_files import ImageSet, load_images
 from generator.paths import GENERATED_SUBDIR
 from generator.pipeline.compute_units import compute_backbone
 from generator.pipeline.draw_figures import Draw, draw_backbone, draw_photo

@@ -6,6 +6,8 @@ so a rebuild whose units are all stored plans without TensorFlow.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from generator.breeds import scored_class
 from generator.compute.cams import METHODS
 from generator.compute.cost import analysis_cost, examples_cost, filters_cost, scores_cost
@@ -16,6 +18,7 @@ from generator.config import AtlasConfig, BackboneSpec
 from generator.images import SourceImage
 from generator.plan import keys, names
 from generator.plan.network import NetworkFacts, NetworkLayer
+from generator.registry import APPLICATIONS
 from generator.plan.units import (
     ACTIVATION_THUMBNAIL_FROM, ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, EXAMPLE_GROUP_DIGITS, IMAGE_BATCH, AnalysisSettings,
     AnalysisUnit, BackbonePlan, ExampleSettings, ExamplesUnit, Figure, FiltersUnit, HeatmapFigure, LayerImageFigures,
@@ -32,13 +35,21 @@ def recipe_of(facts: NetworkFacts, spec: BackboneSpec, config: AtlasConfig, laye
                       overrides=overrides, cost_share=layer.macs / facts.macs if layer and facts.macs else None)
 
 
+def network_identity_of(spec: BackboneSpec, facts: NetworkFacts) -> str:
+    """The network's identity in its units' keys (``keys.network_identity``): a model file, or a test's network that
+    no row names, has no registry row."""
+    row = APPLICATIONS.get(spec.name) if spec.path is None else None
+    application = None if row is None else asdict(row)
+    return keys.network_identity(facts.provenance.sha256, spec.model_dump(mode="json"), application)
+
+
 def plan_backbone(
     spec: BackboneSpec, facts: NetworkFacts, images: list[SourceImage], config: AtlasConfig, mode: str,
     example_images: list[SourceImage] | None = None,
 ) -> BackbonePlan:
     """Every unit and figure of one backbone with its key; ``mode`` is ``units.analysis_mode`` of the whole atlas,
     ``example_images`` the set natural examples come from (default: ``images``)."""
-    name, weights = facts.name, facts.provenance.sha256
+    name, network = facts.name, network_identity_of(spec, facts)
     has_classifier = facts.class_names is not None
     settings = AnalysisSettings(
         layers=tuple(layer.name for layer in facts.layers), class_index=config.class_index, methods=tuple(config.cam),
@@ -48,19 +59,19 @@ def plan_backbone(
     # no heatmaps, and activations are all a photo's page can show.
     keeps = [index < config.photos_per_layer_page or not has_classifier for index in range(len(images))]
     analyses = tuple(
-        AnalysisUnit(names.analysis_unit(name, image.id), keys.analysis_key(name, weights, image.sha256, settings, keep),
+        AnalysisUnit(names.analysis_unit(name, image.id), keys.analysis_key(name, network, image.sha256, settings, keep),
                      analysis_cost(facts.macs), image, keep)
         for image, keep in zip(images, keeps, strict=True)
     )
     canvas = max(config.size, facts.min_size)
     example_images = images if example_images is None else example_images
-    examples, example_units = _examples(name, weights, facts, example_images, config)
+    examples, example_units = _examples(name, network, facts, example_images, config)
     layers = []
     for layer in facts.layers:
         indices = tuple(range(min(config.filters, layer.channels)))
         recipe = recipe_of(facts, spec, config, layer)
         unit_path = names.filters_unit(name, layer.name)
-        filters_key = keys.filters_key(name, weights, layer.name, indices, recipe, config.seed)
+        filters_key = keys.filters_key(name, network, layer.name, indices, recipe, config.seed)
         filters = FiltersUnit(
             unit_path, filters_key, filters_cost(layer.macs, facts.input_side, len(indices), config.steps, canvas),
             layer.name, indices, recipe, config.seed,
@@ -161,7 +172,7 @@ def _scores(
 
 
 def _examples(
-    backbone: str, weights: str, facts: NetworkFacts, images: list[SourceImage], config: AtlasConfig,
+    backbone: str, network: str, facts: NetworkFacts, images: list[SourceImage], config: AtlasConfig,
 ) -> tuple[ExampleSettings | None, tuple[ExamplesUnit, ...]]:
     """A unit per group of example photos (``EXAMPLE_GROUP_DIGITS``), each photo keeping its place in the set."""
     if config.examples_per_unit == 0 or not images:
@@ -179,7 +190,7 @@ def _examples(
         groups.setdefault(image.sha256[:EXAMPLE_GROUP_DIGITS], []).append(number)
     units = tuple(
         ExamplesUnit(names.examples_unit(backbone, group),
-                     keys.examples_key(backbone, weights, [images[number].sha256 for number in numbers], settings),
+                     keys.examples_key(backbone, network, [images[number].sha256 for number in numbers], settings),
                      examples_cost(facts.macs, len(numbers)), tuple(images[number] for number in numbers), tuple(numbers))
         for group, numbers in sorted(groups.items())
     )

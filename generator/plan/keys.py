@@ -1,6 +1,7 @@
 """The content keys of units and figures: everything a value depends on, hashed. The one place keys are made.
 
-A unit's key covers the backbone, its weights' hash, the image's bytes, the layer, every compute parameter, the
+A unit's key covers the backbone, its network's identity (its weights' hash, its spec and registry row:
+``network_identity``), the image's bytes, the layer, every compute parameter, the
 seed, the code that computes it (the import closure of its unit module, see ``cache.code``) and the versions of
 the libraries that shape arrays. A figure's key is the key of the arrays it shows plus every render parameter,
 the draw stage's code and the versions of the libraries and codecs that encode it. Changing what a key covers
@@ -35,14 +36,28 @@ PHOTO_SIDE = 512
 """Longest side of the photo stored once for every page (the lightbox shows it; thumbnails come from it)."""
 
 
-def filters_key(backbone: str, weights: str, layer: str, indices: tuple[int, ...], recipe: "Recipe", seed: int) -> str:
-    return make_key(kind="filters", backbone=backbone, weights=weights, layer=layer, filters=list(indices),
+SPEC_FIELDS_NOT_SHAPING_ARRAYS = ("title", "weights", "recipe", "path", "classes", "trust_code")
+"""Fields of a backbone's spec that reach no array through the network: its title is shown; the weights it names
+and the model file reach the keys as the hash of the weight values loaded; the recipe as each filters key's
+``Recipe``; class names and trust are read, never computed with."""
+
+
+def network_identity(weights_sha256: str, spec: dict[str, Any], application: dict[str, Any] | None) -> str:
+    """What decides a network's arrays besides the code: the values of its weights, its spec (``BackboneSpec``
+    dumped: alpha, input size, a model file's input scaling...) and its registry row (None for a model file).
+    They are values here, never code (``cache.code.KEYED_AS_VALUES``): another backbone's row changes nothing."""
+    shaping = {name: value for name, value in spec.items() if name not in SPEC_FIELDS_NOT_SHAPING_ARRAYS}
+    return make_key(weights=weights_sha256, spec=shaping, application=application)
+
+
+def filters_key(backbone: str, network: str, layer: str, indices: tuple[int, ...], recipe: "Recipe", seed: int) -> str:
+    return make_key(kind="filters", backbone=backbone, network=network, layer=layer, filters=list(indices),
                     recipe=asdict(recipe), seed=seed, code=code_hash(FILTERS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
-def analysis_key(backbone: str, weights: str, image_sha256: str, settings: "AnalysisSettings", activations: bool) -> str:
+def analysis_key(backbone: str, network: str, image_sha256: str, settings: "AnalysisSettings", activations: bool) -> str:
     """``activations``: whether the analysis keeps the activations its grids show (``AnalysisUnit``)."""
-    return make_key(kind="analysis", backbone=backbone, weights=weights, image=image_sha256, settings=asdict(settings),
+    return make_key(kind="analysis", backbone=backbone, network=network, image=image_sha256, settings=asdict(settings),
                     activations=activations, code=code_hash(ANALYSIS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
@@ -55,9 +70,9 @@ def scores_key(analysis: str, settings: "ScoreSettings") -> str:
                     libraries=library_versions(*ARRAY_LIBRARIES))
 
 
-def examples_key(backbone: str, weights: str, images_sha256: list[str], settings: "ExampleSettings") -> str:
+def examples_key(backbone: str, network: str, images_sha256: list[str], settings: "ExampleSettings") -> str:
     """The natural examples of a group of photos: the photos' bytes in the set's order, and how they are searched."""
-    return make_key(kind="examples", backbone=backbone, weights=weights, images=images_sha256, settings=asdict(settings),
+    return make_key(kind="examples", backbone=backbone, network=network, images=images_sha256, settings=asdict(settings),
                     code=code_hash(EXAMPLES_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
 
 

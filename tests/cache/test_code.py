@@ -1,4 +1,5 @@
-"""The import closure that a code hash covers: imports at any depth, inside functions too, not type-only ones."""
+"""The import closure that a code hash covers: imports at any depth, inside functions too, not type-only ones; and
+what of each file counts: what it runs, not its docstrings, comments or layout."""
 
 from generator.cache import code
 
@@ -10,7 +11,7 @@ def _package(tmp_path, monkeypatch, files: dict[str, str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     monkeypatch.setattr(code, "PACKAGE_DIR", root)
-    code.code_hash.cache_clear()
+    code.forget_files()
 
 
 def test_the_closure_follows_imports_inside_functions_and_the_packages_above_but_not_type_only_ones(tmp_path, monkeypatch):
@@ -34,3 +35,23 @@ def test_the_hash_changes_with_any_file_in_the_closure_and_with_no_other(tmp_pat
     assert code.code_hash("generator.stage") == before
     _package(tmp_path, monkeypatch, {**files, "used.py": "x = 2\n"})
     assert code.code_hash("generator.stage") != before
+
+
+
+def test_docstrings_comments_and_layout_change_no_hash_and_code_or_a_used_string_does(tmp_path, monkeypatch):
+    used = ('"""Module."""\nRULE = "higher is better"\n"""What it means."""\n\n\n'
+            'class Settings:\n    """Doc."""\n\n    steps: int = 4\n    """Doc."""\n\n\n'
+            'def f(x):\n    """Doc."""\n    return x + 1\n')
+    files = {"__init__.py": "", "stage.py": "from generator import used\n", "used.py": used}
+    _package(tmp_path, monkeypatch, files)
+    before = code.code_hash("generator.stage")
+    for edited in (used.replace('"""Doc."""', '"""Another doc, longer."""'),
+                   used.replace('"""Module."""\n', '"""Module,\n\nin two paragraphs."""\n# a comment\n'),
+                   used.replace('"""What it means."""\n', ""),
+                   used.replace("return x + 1", "return (\n        x + 1  # wrapped\n    )")):
+        _package(tmp_path, monkeypatch, {**files, "used.py": edited})
+        assert code.code_hash("generator.stage") == before, edited
+    for edited in (used.replace("x + 1", "x + 2"), used.replace("higher is better", "lower is better"),
+                   used.replace("steps: int = 4", "steps: int = 5")):
+        _package(tmp_path, monkeypatch, {**files, "used.py": edited})
+        assert code.code_hash("generator.stage") != before, edited

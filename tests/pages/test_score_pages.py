@@ -14,7 +14,7 @@ from generator.pipeline.arrays import BackboneArrays, ImageAnalysis, PhotoScores
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.plan import names
 from generator.results import PhotoResult
-from generator.scoring import RULE
+from generator.pages.write import BEST_RULE as RULE
 from tests.pipeline.test_compute_units import _backbone, _plan
 from generator.writer import Writer
 

@@ -79,7 +79,7 @@ def test_the_printed_strongest_mean_and_share_fired_are_the_activations_own_reco
     import re
 
     from generator.compute.activations import layer_activations
-    from generator.images import load_images
+    from generator.photo_files import load_images
     from generator.pages.markdown import percent, response
     from generator.pipeline.compute_units import compute_backbone
     from tests.pipeline.test_compute_units import _never

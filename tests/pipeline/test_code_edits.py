@@ -66,9 +66,18 @@ def _build(root: Path) -> dict[str, int]:
 
 
 def _edit(root: Path, relative: str) -> None:
+    """A change of what the file does: a template's text, or a module's code (a statement, not a comment: what a
+    code hash covers is the syntax tree without docstrings, see ``cache.code``)."""
     path = root / relative
-    marker = "{# edited #}\n" if path.suffix == ".j2" else "# edited\n"
+    marker = "{# edited #}\n" if path.suffix == ".j2" else "EDITED = True\n"
     path.write_text(path.read_text() + marker)
+
+
+def _replace(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text()
+    assert text.count(old) == 1, (relative, old)
+    path.write_text(text.replace(old, new))
 
 
 @pytest.mark.parametrize(("module", "computed", "drawn"), [
@@ -88,6 +97,21 @@ def _edit(root: Path, relative: str) -> None:
 def test_an_edit_redoes_what_the_edited_code_shapes_and_nothing_else(project, module, computed, drawn):
     _edit(project, module)
     assert _build(project) == {"computed": computed, "drawn": drawn}
+    assert _build(project) == {"computed": 0, "drawn": 0}
+
+
+def test_edits_that_shape_no_value_redo_nothing(project):
+    """A docstring and a default no unit reads in the settings' declarations, a new registry row, the pages' wording
+    of the best-heatmap rule, the Oxford-IIIT Pet list's parsing and a docstring of the filters' code."""
+    _replace(project, "generator/config.py", '"""The atlas configuration:', '"""The configuration of an atlas:')
+    _replace(project, "generator/config.py", "runner_gmacs: float = Field(default=6.0,", "runner_gmacs: float = Field(default=7.0,")
+    _replace(project, "generator/registry.py", '        _app("convnext_tiny", "ConvNeXtTiny", "convnext", 224, "convnext"),',
+             '        _app("convnext_tiny", "ConvNeXtTiny", "convnext", 224, "convnext"),\n'
+             '        _app("convnext_pico", "ConvNeXtPico", "convnext", 224, "convnext"),')
+    _replace(project, "generator/pages/write.py", "among the maps that pass the sanity check", "among the sane maps")
+    _replace(project, "generator/photo_files.py", 'species_names = {"1": "cat", "2": "dog"}',
+             'species_names = {"1": "cat", "2": "dog", "3": "rabbit"}')
+    _replace(project, "generator/compute/filters.py", '"""Every parameter of a filter visualisation', '"""All parameters of a filter visualisation')
     assert _build(project) == {"computed": 0, "drawn": 0}
 
 

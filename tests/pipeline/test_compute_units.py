@@ -7,7 +7,7 @@ import pytest
 from generator.backbones import Backbone
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
-from generator.images import load_images
+from generator.photo_files import load_images
 from generator.pipeline.analysis_unit import analyse_images
 from generator.pipeline.compute_units import compute_backbone
 from generator.plan import IMAGE_BATCH, analysis_mode

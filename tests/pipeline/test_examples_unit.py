@@ -100,7 +100,7 @@ def test_photos_read_again_from_their_files_give_the_examples_of_photos_held(tin
     decoded again from the files, one batch ahead of the network; the examples are those of the held photos."""
     from PIL import Image
 
-    from generator.images import load_images
+    from generator.photo_files import load_images
 
     for image in _photos(tmp_path, 7):
         Image.fromarray(image.pixels).save(image.path)

@@ -127,3 +127,42 @@ def test_every_figure_key_changes_with_each_of_its_inputs_and_no_two_kinds_share
     every = [key for kind in made.values() for key in kind]
     assert len(set(every)) == len(every)
     assert keys.photo_key("a") == keys.photo_key("a") and keys.confusion_key(["x"], ["beagle"], "t") == made["confusion"][0]
+
+
+def test_no_closure_holds_the_settings_declarations_or_the_registry():
+    """Their part in a value reaches its key as data, so a docstring, an unread default or a new row redoes nothing."""
+    from generator.plan.network import NETWORK_CODE
+
+    for root in (keys.FILTERS_CODE, keys.ANALYSIS_CODE, keys.SCORES_CODE, keys.EXAMPLES_CODE, keys.FIGURES_CODE,
+                 NETWORK_CODE):
+        closure = _relative(root)
+        assert "backbones/__init__.py" in closure or root == keys.FIGURES_CODE
+        assert not {"config.py", "registry.py"} & closure, root
+
+
+def test_the_network_identity_follows_what_builds_the_network_and_nothing_shown():
+    """A model file's input scaling, an application's options and its registry row reach every unit key; the title,
+    the weights' name and another backbone's row do not (the weights reach it as the hash of their values)."""
+    from dataclasses import asdict, replace
+
+    from generator.config import BackboneSpec
+    from generator.plan.backbone import network_identity_of
+    from generator.registry import APPLICATIONS
+
+    class Facts:  # only what the identity reads
+        class provenance:
+            sha256 = "weights"
+
+    def identity(spec: BackboneSpec) -> str:
+        return network_identity_of(spec, Facts)
+
+    own = BackboneSpec(name="pets_net", path="pets.keras", preprocess="tf", title="Pets")
+    assert identity(own) == identity(own.model_copy(update={"title": "Other", "classes": "c.txt", "path": "moved.keras"}))
+    assert identity(own) != identity(own.model_copy(update={"preprocess": "torch"}))
+    mobilenet = BackboneSpec(name="mobilenet", alpha=0.25)
+    assert identity(mobilenet) == identity(mobilenet.model_copy(update={"title": "M", "weights": "imagenet"}))
+    assert identity(mobilenet) != identity(mobilenet.model_copy(update={"input_size": 160}))
+    row = APPLICATIONS["mobilenet"]
+    assert keys.network_identity("weights", mobilenet.model_dump(mode="json"), asdict(row)) == identity(mobilenet)
+    assert keys.network_identity("weights", mobilenet.model_dump(mode="json"),
+                                 asdict(replace(row, min_size=64))) != identity(mobilenet)

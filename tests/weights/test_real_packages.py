@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from generator.backbones import load
-from generator.images import load_images
+from generator.photo_files import load_images
 from generator.paths import SAMPLE_PETS_DIR
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
