@@ -1,6 +1,7 @@
 """Bytes per figure, measured on a publish-shaped atlas, and projected to the seed lineup at every layer.
 
-    python benchmarks/scale.py [--photos 24] [--steps 16] [--size 128] [--json FILE] [--keep DIR [--measure-only]]
+    python benchmarks/scale.py [--photos 24] [--steps 16] [--size 128] [--faithfulness-steps 4] [--json FILE]
+                               [--keep DIR [--measure-only]]
 
 Builds, with ``keras-atlas build`` in a fresh process, every convolutional layer of two backbones (EfficientNet-
 Lite0 with its trained package weights, and MobileNet at alpha 0.25, untrained here) over ``--photos`` photos. The
@@ -47,6 +48,7 @@ size: {size}
 steps: {steps}
 cam: [gradcam, gradcam++, layercam, hirescam]
 photos_per_layer_page: {per_page}
+faithfulness_steps: {faithfulness_steps}
 """
 TARGET_SITE_BYTES = 10**9
 """GitHub Pages' limit on a published site: 1 GB (read as 10^9 bytes, the stricter reading)."""
@@ -132,6 +134,9 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=24)
     parser.add_argument("--steps", type=int, default=16)
     parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--faithfulness-steps", type=int, default=4,
+                        help="steps of the heatmap scores (0: none; every layer of EfficientNet-Lite0 with four methods "
+                             "costs about 5 minutes a photo on 2 cores at 4)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", type=Path, help="build here and keep it, instead of a temporary folder")
     parser.add_argument("--measure-only", action="store_true",
@@ -151,7 +156,8 @@ def main() -> None:
         photos = stand_in_photos(root / "photos", args.photos)
         config = root / "scale.yml"
         config.write_text(CONFIG.format(photos=", ".join(str(path) for path in photos), size=args.size, steps=args.steps,
-                                        per_page=photos_per_layer_page()))
+                                        per_page=photos_per_layer_page(),
+                                        faithfulness_steps=args.faithfulness_steps))
         started = time.perf_counter()
         build = subprocess.run(
             [sys.executable, "-m", "generator", "build", "--config", str(config), "--docs-dir", str(root / "docs"),

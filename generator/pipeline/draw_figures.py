@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,9 @@ class Draw:
     writer: Writer
     cache: Cache
     redo: Callable[[str], bool] = lambda path: False
+    latest: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """The file written last and its bytes: what a thumbnail, a photo's size or the plot's PNG resolution is read
+    from, right after the figure it comes from, without reading the file back (one entry: memory stays flat)."""
 
     @property
     def drawn(self) -> int:
@@ -61,13 +64,20 @@ class Draw:
 
     def figure(self, figure: Figure, draw: Callable[[], bytes]) -> str:
         """Write ``figure``'s file: its cached bytes, or ``draw()`` and cache them."""
-        return self.writer.write(figure.file, self.cache.figures.get_or_make(figure.key, draw, redo=self.redo(figure.unit)))
+        data = self.cache.figures.get_or_make(figure.key, draw, redo=self.redo(figure.unit))
+        path = self.writer.write(figure.file, data)
+        self.latest = {path: data}
+        return path
+
+    def written(self, path: str) -> bytes:
+        """The bytes of the figure file ``path`` this build wrote: kept from the write when it was the last one."""
+        return self.latest[path] if path in self.latest else (self.writer.root / path).read_bytes()
 
     def thumbnail(self, thumbnail: Figure, of: str, side: int = THUMBNAIL_SIDE) -> str:
         """The WebP thumbnail of the figure file ``of`` (already written), which pages show and link to ``of``;
         ``side`` is the one its key was made with (``plan.keys.thumbnail_key``)."""
-        def encode() -> bytes:
-            with Image.open(self.writer.root / of) as picture:
+        def encode() -> bytes:  # called before the thumbnail is written: ``of`` is still the latest
+            with Image.open(io.BytesIO(self.written(of))) as picture:
                 return webp_thumbnail(np.asarray(picture.convert("RGB")), max_side=side)
 
         return self.figure(thumbnail, encode)
@@ -82,7 +92,7 @@ def draw_photo(draw: Draw, plan: PhotoPlan) -> PhotoResult:
         return jpeg_bytes(np.asarray(picture))
 
     photo = draw.figure(plan.photo, encode)
-    with Image.open(draw.writer.root / photo) as stored:  # reads the header only
+    with Image.open(io.BytesIO(draw.written(photo))) as stored:  # reads the header only
         width, height = stored.size
     return PhotoResult(image.id, image.file_name, photo, draw.thumbnail(plan.thumbnail, photo),
                        names.photo_page(image.id), image.breed, image.species, width, height)
@@ -171,7 +181,7 @@ def _architecture(draw: Draw, figures: tuple[Figure, Figure], dot: str) -> tuple
     """The architecture plot as SVG (zoomable) and PNG (for the lightbox), laid out by Graphviz."""
     svg_figure, png_figure = figures
     svg = draw.figure(svg_figure, lambda: graphviz(dot, "svg"))
-    svg_bytes = (draw.writer.root / svg).read_bytes()
+    svg_bytes = draw.written(svg)
 
     def encode_png() -> bytes:
         raw_png = graphviz(dot, "png", dpi=png_dpi(svg_bytes))

@@ -118,3 +118,24 @@ def test_a_units_crop_of_a_non_square_photo_is_centred_on_the_pattern_that_excit
     assert crop[11:21, 11:21].min() >= 240
     # ...and its corners, beyond the patch, black
     assert crop[:6, :6].max() <= 5 and crop[-4:, -5:].max() <= 5
+
+
+def test_a_thumbnail_and_a_photos_size_come_from_the_bytes_just_written_not_from_the_disk(tmp_path, monkeypatch):
+    """The draw stage keeps what it wrote: a file changed on disk after its write does not reach its thumbnail."""
+    from generator.pipeline.draw_figures import draw_photo
+    from generator.plan.backbone import plan_photos
+
+    photo = SourceImage(id="red", path=tmp_path / "red.png", sha256="8" * 64, pixels=np.full((40, 60, 3), (200, 0, 0), np.uint8))
+    draw = Draw(Writer(tmp_path / "out"), Cache(tmp_path / "cache"))
+    written = draw.writer.write
+
+    def write_then_spoil(path: str, data: bytes) -> str:
+        done = written(path, data)
+        (draw.writer.root / done).write_bytes(b"not an image")
+        return done
+
+    monkeypatch.setattr(draw.writer, "write", write_then_spoil)
+    result = draw_photo(draw, plan_photos([photo])[0])
+    assert (result.width, result.height) == (60, 40)
+    thumbnail = Image.open(io.BytesIO(draw.cache.figures.load(plan_photos([photo])[0].thumbnail.key)))
+    assert np.asarray(thumbnail.convert("RGB"))[5, 5].tolist() == [200, 0, 0]
