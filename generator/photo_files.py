@@ -35,10 +35,6 @@ class ImageSet:
     skipped: list[SkippedFile]
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Finding files
-
-
 @dataclass(frozen=True)
 class _Candidate:
     path: Path

@@ -24,6 +24,7 @@ import ast
 import hashlib
 import shutil
 import subprocess
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -52,22 +53,35 @@ def _is_type_checking_block(node: ast.AST) -> bool:
     )
 
 
-def _state(path: Path) -> tuple[str, int, int]:
-    """The file as the caches below know it: an edit changes its size or its time."""
+@dataclass(frozen=True)
+class _Source:
+    """What the closure and the hash need of one source file, from one parse."""
+
+    imports: frozenset[str]
+    normalised: bytes
+
+
+def _read(path: Path) -> _Source:
+    """``path`` parsed once per process and per version of the file (an edit changes its size or its time)."""
     status = path.stat()
-    return str(path), status.st_size, status.st_mtime_ns
+    return _parsed(str(path), status.st_size, status.st_mtime_ns)
+
+
+@cache
+def _parsed(path: str, size: int, mtime_ns: int) -> _Source:
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
+    imports = _imports_in(tree)  # before the docstrings go: stripping edits the tree in place
+    return _Source(imports, ast.dump(_without_docstrings(tree), include_attributes=False).encode())
 
 
 def imported_modules(path: Path) -> set[str]:
     """The ``generator`` modules a source file imports anywhere (submodules named in ``from x import y`` too)."""
-    return _imported_modules(_state(path))
+    return {name for name in _read(path).imports if module_file(name) is not None}
 
 
-@cache
-def _imported_modules(state: tuple[str, int, int]) -> set[str]:
-    path = Path(state[0])
+def _imports_in(tree: ast.AST) -> frozenset[str]:
     found: set[str] = set()
-    pending: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"), filename=str(path))]
+    pending: list[ast.AST] = [tree]
     while pending:
         node = pending.pop()
         if _is_type_checking_block(node):
@@ -79,7 +93,7 @@ def _imported_modules(state: tuple[str, int, int]) -> set[str]:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         pending.extend(ast.iter_child_nodes(node))
-    return {name for name in found if module_file(name) is not None}
+    return frozenset(found)
 
 
 KEYED_AS_VALUES = ("generator.config", "generator.registry")
@@ -127,14 +141,7 @@ def _is_lone_string(statement: ast.stmt) -> bool:
 def normalised_source(path: Path) -> bytes:
     """What of a source file can change what it computes: its syntax tree without docstrings, comments, line
     positions or layout."""
-    return _normalised_source(_state(path))
-
-
-@cache
-def _normalised_source(state: tuple[str, int, int]) -> bytes:
-    path = Path(state[0])
-    tree = _without_docstrings(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
-    return ast.dump(tree, include_attributes=False).encode()
+    return _read(path).normalised
 
 
 @cache
@@ -152,7 +159,7 @@ def code_hash(*roots: str) -> str:
 
 def forget_files() -> None:
     """Forget every file read so far (for a process that edits the sources it hashes: the tests)."""
-    for cached in (code_hash, _imported_modules, _normalised_source):
+    for cached in (code_hash, _parsed):
         cached.cache_clear()
 
 

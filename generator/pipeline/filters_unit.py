@@ -37,7 +37,7 @@ def filter_images(unit: "FiltersUnit", network: Callable[[], Backbone], cache: "
         return {"images": made.images, "peaks": peaks, **_run_arrays(made.run)}
 
     arrays = cache.arrays.get_or_make(unit.key, make, redo=redo)
-    return arrays["images"], arrays["peaks"], FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
+    return arrays["images"], arrays["peaks"], _run_of(arrays)
 
 
 def filter_run(unit: "FiltersUnit", cache: "Cache") -> FilterRun | None:
@@ -45,8 +45,13 @@ def filter_run(unit: "FiltersUnit", cache: "Cache") -> FilterRun | None:
     entry (a few hundred kilobytes); None, and nothing computed, if that entry is gone (the page then leaves the
     steps unsaid)."""
     arrays = cache.arrays.load(unit.key)
-    return None if arrays is None else FilterRun(int(arrays["steps"]), str(arrays["stopped"]))
+    return None if arrays is None else _run_of(arrays)
 
 
 def _run_arrays(run: FilterRun) -> dict[str, np.ndarray]:
     return {"steps": np.asarray(run.steps), "stopped": np.asarray(run.stopped)}
+
+
+def _run_of(arrays: dict[str, np.ndarray]) -> FilterRun:
+    """``_run_arrays`` read back."""
+    return FilterRun(int(arrays["steps"]), str(arrays["stopped"]))

@@ -81,7 +81,7 @@ def test_filter_images_are_computed_only_for_mosaics_still_to_draw(tiny_classifi
     assert sorted(redrawn.filters) == ["conv_a", "conv_b"]
     in_a_shard = Cache(tmp_path)
     compute_backbone(plan, lambda: backbone, in_a_shard, redo=_never, drawing=False, mine=lambda path: path == "tiny/conv_b")
-    assert in_a_shard.arrays.hits == 1 and in_a_shard.computed == 0  # the images (their run record is saved beside)
+    assert in_a_shard.arrays.hits == 1 and in_a_shard.computed == 0  # one entry: the images, with how they were made
 
 
 def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_class(tmp_path):
