@@ -98,7 +98,9 @@ def lineup() -> dict[str, dict]:
     output side of each layer it draws at ``layers: all``, and the cost model's MACs (``compute/cost.py``) of
     each layer's filters (per filter and step, at 128 px) and of one photo's analysis."""
     from generator.backbones import load_spec
-    from generator.compute.cost import analysis_cost, filters_cost, macs_up_to
+    from generator.compute.cost import macs_up_to
+    from generator.units.analysis import analysis_cost
+    from generator.units.filters import filters_cost
     from generator.compute.layers import convolutional_layers
     from generator.config import load_config
     from generator.tensorflow_import import import_tensorflow_quietly

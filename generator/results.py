@@ -139,6 +139,15 @@ class LayerResult(LayerFacts):
         """Its shown units whose filter image excites them less than their best photo crop does."""
         return [unit for unit in self.units if unit.filter_ratio is not None and unit.filter_ratio < 1]
 
+    @property
+    def dead_units(self) -> list[UnitResult]:
+        """Its shown units that fire on no example photo (``compute.examples``)."""
+        return [unit for unit in self.units if unit.dead]
+
+    def figure_for(self, image_id: str) -> LayerFigure:
+        """The photo ``image_id`` through this layer: every photo of the atlas has one."""
+        return next(figure for figure in self.figures if figure.image_id == image_id)
+
 
 @dataclass(frozen=True)
 class BackboneResult:
@@ -172,6 +181,28 @@ class BackboneResult:
     """SVG of the heatmaps' scores through the depth (see ``render.faithfulness_chart``)."""
     scored_photos: int = 0
     scoring_steps: int = 0
+
+    @property
+    def best_layer(self) -> LayerResult | None:
+        """The layer of its best heatmap (``BestHeatmap.depth``); None when heatmaps are not scored."""
+        return None if self.best_heatmap is None else self.layers[self.best_heatmap.depth]
+
+    @property
+    def shown_layer(self) -> LayerResult:
+        """The layer a photo's card shows: the best heatmap's, or the deepest drawn when heatmaps are not scored."""
+        return self.best_layer or self.layers[-1]
+
+    def shown_heatmap(self, image_id: str) -> HeatmapResult | None:
+        """The heatmap a photo's card shows: the best method's at ``shown_layer``, else its first method's; None
+        without a classifier."""
+        heatmaps = self.shown_layer.figure_for(image_id).heatmaps
+        if not heatmaps:
+            return None
+        return heatmaps[self.best_heatmap.method_index] if self.best_heatmap is not None else heatmaps[0]
+
+    def explained_class(self, image_id: str) -> str | None:
+        """The class every heatmap of the photo explains (the same through every layer); None without a classifier."""
+        return self.layers[0].figure_for(image_id).explained_class
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,25 @@ def gradient_image(height: int = 48, width: int = 64) -> np.ndarray:
     """A deterministic uint8 RGB test picture: horizontal and vertical ramps and a constant."""
     y, x = np.mgrid[0:height, 0:width]
     return np.stack([x * 255 // max(width - 1, 1), y * 255 // max(height - 1, 1), np.full_like(x, 128)], -1).astype(np.uint8)
+
+
+def arrays_of(analysis=None, filters=None, scores=None, examples=None, peaks=None):
+    """A ``BackboneArrays`` as the compute stage hands it on: every kind's value, by kind (``filters`` and
+    ``peaks`` by layer, as arrays)."""
+    from generator.pipeline.arrays import BackboneArrays, LayerFilters
+
+    peaks = peaks or {}
+    return BackboneArrays({
+        "analysis": analysis or {}, "scores": scores or {}, "examples": examples or {},
+        "filters": {layer: LayerFilters(images, peaks.get(layer)) for layer, images in (filters or {}).items()},
+    })
+
+
+def make_units(kind: str, plan, backbone, units, cache, redo=lambda path: False, made=None, advance=None,
+               drawing: bool = True):
+    """What ``kind``'s ``make`` gives for ``units`` (the compute stage's call, one kind alone)."""
+    from generator.units.base import Making
+    from generator.units.table import KINDS
+
+    making = Making(lambda: backbone, cache, redo, made or {}, advance or (lambda step: None), drawing)
+    return next(each for each in KINDS if each.name == kind).make(plan, list(units), making)

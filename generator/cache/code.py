@@ -6,10 +6,11 @@ every ``generator`` module it imports, at any depth and from inside functions to
 sees are left out, since they never run), with the packages above each. A module added later is covered as
 soon as it is imported; editing a module outside the closure (a template, the CLI) redoes nothing.
 
-Two modules are never part of a closure: ``config`` (the settings' declarations) and ``registry`` (a row per
-backbone). What they contribute to a value reaches its key as data: the settings as typed values, a backbone's spec
-and registry row as its network's identity (``plan.keys.network_identity``). So a new registry row, or a default
-that no unit reads, recomputes nothing.
+Some modules are never part of a closure (``KEYED_AS_VALUES``): ``config`` (the settings' declarations),
+``registry`` (a row per backbone) and the plan's modules that describe units (their dataclasses, keys, paths and
+shard selection). What they contribute to a value reaches its key as data: the settings as typed values, a
+backbone's spec and registry row as its network's identity (``plan.keys.network_identity``). So a new registry
+row, a default that no unit reads, or a renamed path recomputes nothing.
 
 What is hashed of each file is its syntax tree without docstrings (``normalised_source``): a docstring, a comment or
 a line wrapped otherwise cannot change a value, so editing them recomputes nothing.
@@ -96,8 +97,15 @@ def _imports_in(tree: ast.AST) -> frozenset[str]:
     return frozenset(found)
 
 
-KEYED_AS_VALUES = ("generator.config", "generator.registry")
-"""Modules left out of every closure: what they shape reaches the keys as values (see the module's docstring)."""
+KEYED_AS_VALUES = (
+    "generator.config", "generator.registry",
+    "generator.plan", "generator.plan.units", "generator.plan.keys", "generator.plan.names", "generator.plan.select",
+)
+"""Modules left out of every closure: what they shape reaches the keys as values (see the module's docstring).
+The plan's own modules are among them: its dataclasses, key assembly, paths and shard selection decide which units
+there are and what their keys hold, and everything of them a unit's arrays depend on is a value in its key
+(settings as ``dataclasses.asdict``, the photos' hashes, the analysis key a score reads). A unit kind's module
+(``units.<kind>``) imports them to plan its units and is itself its kinds' code."""
 
 
 def _with_parents(name: str) -> list[str]:

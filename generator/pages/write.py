@@ -78,9 +78,10 @@ def write_pages(atlas: AtlasResult, writer) -> None:
         pages[names.WIDTH_SWEEP_PAGE] = ("width-sweep.md.j2", dict(sweep=sweep, photos=atlas.photos))
     if breeds is not None:
         pages[names.BREEDS_PAGE] = ("breeds.md.j2", dict(table=breeds, backbones=classifiers, photos=photos))
-    cam_title = next((figure.heatmaps[0].title for backbone in classifiers for figure in backbone.layers[-1].figures
-                      if figure.heatmaps), "Grad-CAM")
-    top_k = next((backbone.settings.get("top_k") for backbone in atlas.backbones), 3)
+    # what an unscored network's card shows: its deepest layer's map of the first method (every classifier draws
+    # the same methods); None when no network has a classifier
+    cam_title = classifiers[0].layers[-1].figures[0].heatmaps[0].title if classifiers else None
+    top_k = atlas.backbones[0].settings["top_k"]  # the atlas' setting, the same for every backbone
     pages[names.PHOTOS_PAGE] = ("photos.md.j2", dict(photos=atlas.photos))
     for photo in atlas.photos:
         pages[photo.page] = ("image.md.j2", dict(photo=photo, backbones=atlas.backbones, cam_title=cam_title, top_k=top_k,

@@ -7,13 +7,12 @@ build reads fields.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:  # the draw stage reads its fields; it never imports compute/
     from generator.filter_run import FilterRun
-    from generator.compute.examples import TopExamples
 
 
 @dataclass(frozen=True)
@@ -80,20 +79,25 @@ class PhotoScores:
         return cls(**{name: arrays[f"scores/{name}"] for name in PhotoScores.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class LayerFilters:
+    """The filter images of one layer, as far as the build needs them."""
+
+    images: np.ndarray | None = None
+    """uint8 (filters, size, size, 3); None when the layer's mosaic is drawn already and nothing else needs them."""
+    peaks: np.ndarray | None = None
+    """How strongly each filter's image excites it (its strongest activation on it)."""
+    run: "FilterRun | None" = None
+    """The steps its images took and why they stopped (None: not known, its entry is gone)."""
+
+
 @dataclass
 class BackboneArrays:
-    """What the draw stage needs of one backbone besides its plan."""
+    """What the draw stage needs of one backbone besides its plan: per unit kind (``units.table.KINDS``), the value
+    its ``make`` returned: ``analysis``: ``ImageAnalysis`` by image id; ``scores``: ``PhotoScores`` by image id;
+    ``examples``: ``TopExamples`` of the whole example set by layer; ``filters``: ``LayerFilters`` by layer."""
 
-    analyses: dict[str, ImageAnalysis]
-    """By image id."""
-    filters: dict[str, np.ndarray] = field(default_factory=dict)
-    """uint8 filter images (filters, size, size, 3) by layer, for the layers whose mosaic is to be drawn."""
-    scores: dict[str, PhotoScores] = field(default_factory=dict)
-    """By image id, when the plan scores heatmaps."""
-    examples: dict[str, "TopExamples"] = field(default_factory=dict)
-    """By layer, the natural examples of its shown units over the whole example set (image indices into
-    ``BackbonePlan.example_images``), when the plan has them."""
-    filter_peaks: dict[str, np.ndarray] = field(default_factory=dict)
-    """By layer, how strongly each shown filter's image excites it (its strongest activation on it)."""
-    filter_runs: dict[str, "FilterRun"] = field(default_factory=dict)
-    """By layer, the steps its filter images took and why they stopped."""
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, kind: str) -> Any:
+        return self.values[kind]

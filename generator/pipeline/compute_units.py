@@ -1,13 +1,10 @@
 """The compute stage: the planned units missing from the array tier, computed and stored; the rest read.
 
-Four kinds of unit (see ``plan.units``), each in its own module whose import closure is its code hash: the
-filter images of a layer (``filters_unit``), the analysis of an image (``analysis_unit``), the scores of its
-heatmaps (``scores_unit``), which read that analysis (a shard reads or computes the analyses of the photos it
-scores: the same bytes as the shard that owns them), and the natural examples of a group of photos
-(``examples_unit``), merged over the groups when the atlas is drawn. This module only decides which units run,
-never what a value is. Filter images are only needed to draw a mosaic (and, with natural examples, for how
-strongly they excite their units), so otherwise a layer whose mosaic is already in the figure tier is not read
-or computed at all (its entry is still marked as in use, for ``keras-atlas cache --prune``).
+Every unit kind comes from ``units.table.KINDS`` and is made by its own module (``units.base.UnitKind.make``),
+in the table's order, each reading what the kinds before it made (the scores read the analyses). This module only
+decides which units run, never what a value is: the units ``mine`` selects, and the units of other kinds they
+read (a shard that owns a photo's scores reads or computes its analysis too: the same bytes as the shard that
+owns it).
 """
 
 from __future__ import annotations
@@ -16,12 +13,21 @@ from collections.abc import Callable
 
 from generator.backbones import Backbone
 from generator.cache import Cache
-from generator.pipeline.analysis_unit import analyse_images
 from generator.pipeline.arrays import BackboneArrays
-from generator.pipeline.examples_unit import find_examples, merged_examples
-from generator.pipeline.filters_unit import filter_images, filter_run
-from generator.pipeline.scores_unit import score_images
 from generator.plan import BackbonePlan
+from generator.units.base import Making
+from generator.units.table import KINDS
+
+
+def needed_units(plan: BackbonePlan, mine: Callable[[str], bool]) -> dict[str, list]:
+    """Per kind, in plan order: the units ``mine`` selects and those that the selected units of later kinds read."""
+    read: dict[str, set[str]] = {}
+    for kind in reversed(KINDS):
+        selected = [unit for unit in plan.units_of(kind.name) if mine(unit.path) or unit.path in read.get(kind.name, ())]
+        for other, paths in kind.reads(selected).items():
+            read.setdefault(other, set()).update(paths)
+    return {kind.name: [unit for unit in plan.units_of(kind.name) if mine(unit.path) or unit.path in read.get(kind.name, ())]
+            for kind in KINDS}
 
 
 def compute_backbone(
@@ -34,29 +40,18 @@ def compute_backbone(
     drawing: bool = True,
     advance: Callable[[str], None] = lambda message: None,
 ) -> BackboneArrays:
-    """The units of ``plan`` that ``mine`` selects, from the cache or computed into it.
+    """The units of ``plan`` that ``mine`` selects, from the cache or computed into it, kind by kind.
 
     ``network()`` gives the loaded backbone, and is called only if a unit must be computed. With ``drawing``
-    (not in a shard), filter images are computed only for mosaics that will be drawn.
+    (not in a shard), a kind may skip what no figure needs (``FiltersKind.make``).
     """
-    scored = {unit.analysis for unit in plan.scores if mine(unit.path)}
-    analyses = analyse_images(plan, network, [unit for unit in plan.analyses if mine(unit.path) or unit.path in scored],
-                              cache, redo, on_batch=lambda: advance("photos"))
-    scores = score_images(plan, network, [unit for unit in plan.scores if mine(unit.path)], analyses, cache, redo,
-                          on_photo=lambda: advance("heatmap scores"))
-    groups = find_examples(plan, network, [unit for unit in plan.example_units if mine(unit.path)], cache, redo,
-                           on_batch=lambda: advance("natural examples"))
-    arrays = BackboneArrays(analyses, scores=scores, examples=merged_examples(plan, groups) if drawing and groups else {})
-    for layer in plan.layers:
-        unit = layer.filters
-        if not mine(unit.path):
-            continue
-        advance(f"filters of {layer.name}")
-        if drawing and plan.examples is None and not redo(layer.mosaic.unit) and cache.figures.has(layer.mosaic.key):
-            cache.arrays.used.add(unit.key)
-            if (run := filter_run(unit, cache)) is not None:
-                arrays.filter_runs[layer.name] = run
-            continue
-        arrays.filters[layer.name], arrays.filter_peaks[layer.name], arrays.filter_runs[layer.name] = filter_images(
-            unit, network, cache, redo(unit.path))
-    return arrays
+    needed = needed_units(plan, mine)
+    made: dict[str, object] = {}
+    for kind in KINDS:
+        made[kind.name] = kind.make(plan, needed[kind.name], Making(network, cache, redo, made, advance, drawing))
+    return BackboneArrays(made)
+
+
+def progress_steps(plan: BackbonePlan, mine: Callable[[str], bool] = lambda path: True) -> int:
+    """How many steps ``compute_backbone`` advances the progress bar by for the same ``mine``."""
+    return sum(kind.steps(plan, units) for kind, units in zip(KINDS, needed_units(plan, mine).values(), strict=True))

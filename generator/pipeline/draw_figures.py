@@ -23,7 +23,7 @@ from generator.cache import Cache
 from generator.classes import decode
 from generator.errors import AtlasError
 from generator.images import SourceImage
-from generator.pipeline.arrays import BackboneArrays
+from generator.pipeline.arrays import BackboneArrays, LayerFilters
 from generator.plan import names
 from generator.plan.keys import PHOTO_SIDE, THUMBNAIL_SIDE
 from generator.field_box import photo_box
@@ -106,14 +106,15 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
     else:
         svg, png = _architecture(draw, plan.architecture, plan.architecture_dot or "")
     predictions, breed_ranks = {}, {}
-    images = {unit.image.id: unit.image for unit in plan.analyses}
+    analyses = arrays["analysis"]
+    images = {unit.image.id: unit.image for unit in plan.units_of("analysis")}
     scores = _scores(plan, arrays)
     best = best_heatmap(scores)
     if plan.class_names is not None:  # top_k fits: checked by the config (registry) and preflight (model files)
         predictions = {image_id: decode(analysis.probabilities[None], plan.class_names, plan.top_k)[0]
-                       for image_id, analysis in arrays.analyses.items()}
+                       for image_id, analysis in analyses.items()}
         breed_ranks = {image_id: class_rank(analysis.probabilities, plan.class_names, images[image_id].breed)
-                       for image_id, analysis in arrays.analyses.items()}
+                       for image_id, analysis in analyses.items()}
     return BackboneResult(
         name=plan.name,
         title=plan.title,
@@ -136,20 +137,21 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         heatmap_alpha=plan.heatmap_alpha,
         best_heatmap=best,
         scores_chart=_scores_chart(draw, plan, scores, best),
-        scored_photos=len(arrays.scores),
-        scoring_steps=plan.scoring.steps if plan.scoring else 0,
+        scored_photos=len(arrays["scores"]),
+        scoring_steps=plan.settings("scores").steps if plan.settings("scores") else 0,
     )
 
 
 def _scores(plan: BackbonePlan, arrays: BackboneArrays) -> list[LayerScores]:
     """Per layer and method, its heatmaps' scores over the photos; empty when the plan does not score them."""
-    if plan.scoring is None or not arrays.scores:
+    scoring, scores = plan.settings("scores"), arrays["scores"]
+    if scoring is None or not scores:
         return []
-    methods = list(plan.analysis.methods)
+    methods = list(plan.settings("analysis").methods)
     return layer_scores(
-        [arrays.scores[unit.image.id] for unit in plan.scores], [layer.name for layer in plan.layers],
-        list(plan.scoring.layer_sides), methods, list(plan.scoring.method_titles),
-        [names.method_slug(method) for method in methods], plan.scoring.chance_sides,
+        [scores[unit.image.id] for unit in plan.units_of("scores")], [layer.name for layer in plan.layers],
+        list(scoring.layer_sides), methods, list(scoring.method_titles),
+        [names.method_slug(method) for method in methods], scoring.chance_sides,
     )
 
 
@@ -165,7 +167,7 @@ def _scores_chart(draw: Draw, plan: BackbonePlan, scores: list[LayerScores], bes
         [[layer.methods[row].deletion for layer in scores] for row in rows],
         [layer.methods[0].chance_insertion for layer in scores], [layer.methods[0].chance_deletion for layer in scores],
         [[layer.methods[row].flagged for layer in scores] for row in rows], best_at,
-        f"{plan.title}: how faithful its heatmaps are, layer by layer ({len(plan.scores)} photos)",
+        f"{plan.title}: how faithful its heatmaps are, layer by layer ({len(plan.units_of('scores'))} photos)",
     ))
 
 
@@ -194,16 +196,18 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
            scores: list[MethodScore]) -> LayerResult:
     """The filter mosaic of one layer, and per image its heatmap maps and (where kept) its activation grid."""
 
+    filters: LayerFilters = arrays["filters"].get(layer.name, LayerFilters())
+
     def encode_mosaic() -> bytes:
-        if layer.name not in arrays.filters:
+        if filters.images is None:
             raise AtlasError(f"the filter images of {layer.filters.path} were not computed before drawing its mosaic; "
                              "the figure cache changed during the build: build again")
-        return webp_bytes(tile(stretch(arrays.filters[layer.name])))
+        return webp_bytes(tile(stretch(filters.images)))
 
     mosaic = draw.figure(layer.mosaic, encode_mosaic)
     figures = []
     for planned in layer.images:
-        analysis = arrays.analyses[planned.image_id]
+        analysis = arrays["analysis"][planned.image_id]
         activations = shown_activations = None
         if planned.activations is not None:
             activations = shown_activations = draw.figure(planned.activations,
@@ -221,32 +225,34 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
             explained_probability = analysis.class_probability
         figures.append(LayerFigure(planned.image_id, activations, heatmaps, explained_class, explained_probability,
                                    planned.on_layer_page, shown_activations))
+    examples = plan.settings("examples")
     return LayerResult(
         **layer.facts(),
         filters_shown=len(layer.filters.indices),
-        activation_channels=min(plan.analysis.channels, layer.channels),
+        activation_channels=min(plan.settings("analysis").channels, layer.channels),
         mosaic=mosaic,
         mosaic_thumbnail=draw.thumbnail(layer.mosaic_thumbnail, mosaic),
         figures=figures,
         scores=scores,
-        units_page=layer.units_page if layer.name in arrays.examples else None,
-        units=_units(draw, plan, layer, arrays),
+        units_page=layer.units_page if layer.name in arrays["examples"] else None,
+        units=_units(draw, plan, layer, arrays["examples"].get(layer.name), filters),
         example_photos=len(plan.example_images),
-        examples_per_image=plan.examples.per_image if plan.examples else 1,
-        examples_from_atlas=[image.path for image in plan.example_images] == [unit.image.path for unit in plan.analyses],
-        filter_run=arrays.filter_runs.get(layer.name),
+        examples_per_image=examples.per_image if examples else 1,
+        examples_from_atlas=([image.path for image in plan.example_images]
+                             == [unit.image.path for unit in plan.units_of("analysis")]),
+        filter_run=filters.run,
     )
 
 
-def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArrays) -> list[UnitResult]:
+def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, examples: TopExamples | None,
+           layer_filters: LayerFilters) -> list[UnitResult]:
     """Per shown unit: the strip of its natural examples (those where it fires), its numbers, its filter tile."""
-    examples = arrays.examples.get(layer.name)
-    if examples is None or plan.examples is None:
+    settings, images = plan.settings("examples"), plan.example_images
+    if examples is None or settings is None:
         return []
-    settings, images = plan.examples, plan.example_images
     depth = settings.layers.index(layer.name)
-    atlas_photos = {unit.image.sha256: unit.image.id for unit in plan.analyses}
-    filters, peaks = arrays.filters[layer.name], arrays.filter_peaks.get(layer.name)
+    atlas_photos = {unit.image.sha256: unit.image.id for unit in plan.units_of("analysis")}
+    filters, peaks = layer_filters.images, layer_filters.peaks
     units = []
     for unit, figure in enumerate(layer.crops):
         slots = [slot for slot in range(examples.k) if examples.image_index[unit, slot] >= 0 and examples.values[unit, slot] > 0]
@@ -268,7 +274,7 @@ def _units(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
 
 def _crop(pixels: np.ndarray, examples: TopExamples, unit: int, slot: int, plan: BackbonePlan, depth: int) -> Crop:
     """Example ``slot`` of ``unit``: the photo ``pixels``, its field box there, and its response patch."""
-    settings = plan.examples
+    settings = plan.settings("examples")
     box = photo_box(examples.y[unit, slot], examples.x[unit, slot], settings.map_shapes[depth], plan.input_shape[:2],
                     settings.fields[depth], pixels.shape[:2])
     return Crop(pixels, box, examples.patches[unit, slot])

@@ -24,11 +24,11 @@ from generator.errors import AtlasError, ConfigError
 from generator.images import SourceImage
 from generator.photo_files import ImageSet, load_images
 from generator.paths import GENERATED_SUBDIR
-from generator.pipeline.compute_units import compute_backbone
+from generator.pipeline.compute_units import compute_backbone, progress_steps
 from generator.pipeline.draw_figures import Draw, draw_backbone, draw_photo
 from generator.pipeline.preflight import preflight
 from generator.pipeline.report import BuildStats, package_versions, report_settings, write_timings
-from generator.plan import BackbonePlan, FiltersUnit, Shard, analysis_mode, assign, redo_predicate
+from generator.plan import BackbonePlan, Shard, analysis_mode, assign, redo_predicate
 from generator.plan.select import shard_loads
 from generator.plan.backbone import plan_backbone, plan_photos
 from generator.plan.network import NetworkFacts, NetworkStore, facts_of, network_key, same_network
@@ -147,7 +147,7 @@ def _backbone_stages(run: _Build, spec: BackboneSpec, draw: Draw, tag: str) -> B
     facts, network = _network(run, spec)
     with _blamed_on(facts):
         plan = plan_backbone(spec, facts, run.images, run.config, run.mode, run.example_images)
-        advance = _progress(run.reporter, tag, plan, len(plan.layers), len(run.images))
+        advance = _progress(run.reporter, tag, plan, progress_steps(plan))
         arrays = compute_backbone(plan, network, run.cache, redo=run.redo, advance=advance)
         result = draw_backbone(draw, plan, arrays)
     run.reporter.done(tag)
@@ -220,12 +220,11 @@ def _blamed_on(facts: NetworkFacts | BackbonePlan) -> Iterator[None]:
         raise
 
 
-def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, layers: int, images: int) -> Callable[[str], None]:
-    """A progress bar over the backbone's steps: the photos batch by batch, their heatmaps' scores photo by photo,
-    the natural examples batch by batch, then the filters layer by layer."""
-    batches = -(-images // plan.analysis.batch)
-    example_batches = -(-len(plan.example_images) // plan.examples.batch) if plan.examples else 0
-    task = reporter.task(f"{tag} {plan.title}", 1 + layers + batches + (images if plan.scores else 0) + example_batches)
+def _progress(reporter: Reporter, tag: str, plan: BackbonePlan, steps: int) -> Callable[[str], None]:
+    """A progress bar over the backbone's ``steps`` (``compute_units.progress_steps``): each kind's, in the table's
+    order (the photos batch by batch, their heatmaps' scores photo by photo, the natural examples batch by batch,
+    the filters layer by layer)."""
+    task = reporter.task(f"{tag} {plan.title}", 1 + steps)
     task(f"{tag} {plan.title}: photos")
     return lambda step: task(f"{tag} {plan.title}: {step}")
 
@@ -291,11 +290,10 @@ def _compute_shard(run: _Build, shard: Shard) -> None:
         for index, (plan, network) in enumerate(own, 1):
             started = time.perf_counter()
             tag = f"[{index}/{len(own)}]"
-            mine = [unit for unit in plan.units if unit.path in assigned]
-            layers = sum(isinstance(unit, FiltersUnit) for unit in mine)
+            advance = _progress(run.reporter, tag, plan, progress_steps(plan, assigned.__contains__))
             with _blamed_on(plan):
                 compute_backbone(plan, network, run.cache, redo=run.redo, mine=assigned.__contains__, drawing=False,
-                                 advance=_progress(run.reporter, tag, plan, layers, len(mine) - layers))
+                                 advance=advance)
             run.reporter.done(tag)
             run.stats.stages[plan.name] = time.perf_counter() - started
     seconds = time.perf_counter() - shard_started

@@ -2,7 +2,7 @@
 
 A unit's key covers the backbone, its network's identity (its weights' hash, its spec and registry row:
 ``network_identity``), the image's bytes, the layer, every compute parameter, the
-seed, the code that computes it (the import closure of its unit module, see ``cache.code``) and the versions of
+seed, the code that computes it (the import closure of its kind's module, ``units.<kind>``, see ``cache.code``) and the versions of
 the libraries that shape arrays. A figure's key is the key of the arrays it shows plus every render parameter,
 the draw stage's code and the versions of the libraries and codecs that encode it. Changing what a key covers
 is the one way to redo work.
@@ -10,21 +10,11 @@ is the one way to redo work.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from generator.cache import make_key
 from generator.cache.code import code_hash, graphviz_version, image_codec_versions, library_versions
 
-if TYPE_CHECKING:
-    from generator.compute.filters import Recipe
-    from generator.plan.units import AnalysisSettings, ExampleSettings, ScoreSettings
-
-FILTERS_CODE = "generator.pipeline.filters_unit"
-"""The module that makes the filters unit's arrays: its import closure is their code."""
-ANALYSIS_CODE = "generator.pipeline.analysis_unit"
-SCORES_CODE = "generator.pipeline.scores_unit"
-EXAMPLES_CODE = "generator.pipeline.examples_unit"
 FIGURES_CODE = "generator.pipeline.draw_figures"
 """The draw stage: figures are cheap to redraw, so every figure kind shares the stage's whole closure."""
 ARRAY_LIBRARIES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pillow")
@@ -50,30 +40,10 @@ def network_identity(weights_sha256: str, spec: dict[str, Any], application: dic
     return make_key(weights=weights_sha256, spec=shaping, application=application)
 
 
-def filters_key(backbone: str, network: str, layer: str, indices: tuple[int, ...], recipe: "Recipe", seed: int) -> str:
-    return make_key(kind="filters", backbone=backbone, network=network, layer=layer, filters=list(indices),
-                    recipe=asdict(recipe), seed=seed, code=code_hash(FILTERS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
-
-
-def analysis_key(backbone: str, network: str, image_sha256: str, settings: "AnalysisSettings", activations: bool) -> str:
-    """``activations``: whether the analysis keeps the activations its grids show (``AnalysisUnit``)."""
-    return make_key(kind="analysis", backbone=backbone, network=network, image=image_sha256, settings=asdict(settings),
-                    activations=activations, code=code_hash(ANALYSIS_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
-
-
-def scores_key(analysis: str, settings: "ScoreSettings") -> str:
-    """The scores of an image's heatmaps: the analysis they score (its key covers the network, weights, image,
-    layers, methods and class) and how they are scored: every setting but the methods' titles, which are shown and
-    not computed with (the layers' sides count through the chance levels they give)."""
-    return make_key(kind="scores", analysis=analysis, steps=settings.steps, seed=settings.seed,
-                    chance_sides=list(settings.chance_sides), code=code_hash(SCORES_CODE),
-                    libraries=library_versions(*ARRAY_LIBRARIES))
-
-
-def examples_key(backbone: str, network: str, images_sha256: list[str], settings: "ExampleSettings") -> str:
-    """The natural examples of a group of photos: the photos' bytes in the set's order, and how they are searched."""
-    return make_key(kind="examples", backbone=backbone, network=network, images=images_sha256, settings=asdict(settings),
-                    code=code_hash(EXAMPLES_CODE), libraries=library_versions(*ARRAY_LIBRARIES))
+def unit_key(kind_module: str, **values: Any) -> str:
+    """The key of a work unit of the kind ``kind_module`` (``units.<kind>``): its ``values`` (whole typed settings,
+    ``dataclasses.asdict``), the kind's code (the module's import closure) and the libraries that shape arrays."""
+    return make_key(**values, code=code_hash(kind_module), libraries=library_versions(*ARRAY_LIBRARIES))
 
 
 def crops_key(examples: list[str], layer: str, unit: int, side: int) -> str:

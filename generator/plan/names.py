@@ -4,8 +4,9 @@ Unit paths name the work in ``--only`` patterns and in shard assignment:
 
 - ``<backbone>/<layer>``: the filter images of a layer (and its mosaic);
 - ``<backbone>/images/<image>``: an image's analysis (predictions, activations, heatmaps);
-- ``<backbone>/scores/<image>``: the faithfulness scores and sanity check of an image's heatmaps;
-- ``<backbone>/examples/<group>``: the natural examples of a group of photos (``units.EXAMPLE_GROUP_DIGITS``);
+- ``<backbone>/<kind>/<part>``: a unit of any other kind (``kind_unit``): ``scores/<image>``, the faithfulness
+  scores and sanity check of an image's heatmaps; ``examples/<group>``, the natural examples of a group of photos
+  (``units.examples.GROUP_DIGITS``);
 - ``<backbone>/<layer>/<image>``: the figures of one image through one layer;
 - ``<backbone>/architecture`` and ``photos/<image>``: figures that need no compute.
 
@@ -30,12 +31,9 @@ def analysis_unit(backbone: str, image_id: str) -> str:
     return f"{backbone}/images/{image_id}"
 
 
-def scores_unit(backbone: str, image_id: str) -> str:
-    return f"{backbone}/scores/{image_id}"
-
-
-def examples_unit(backbone: str, group: str) -> str:
-    return f"{backbone}/examples/{group}"
+def kind_unit(backbone: str, kind: str, part: str) -> str:
+    """A unit of a kind that names its own parts: ``scores`` of an image, ``examples`` of a group of photos."""
+    return f"{backbone}/{kind}/{part}"
 
 
 def layer_image_unit(backbone: str, layer: str, image_id: str) -> str:

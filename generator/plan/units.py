@@ -8,11 +8,11 @@ each reads what it needs from here and nothing is looked up again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the plan is read by the drawing side, which never imports compute/
-    from generator.compute.filters import Recipe
     from generator.compute.summary import Summary
+    from generator.units.filters import FiltersUnit
     from generator.images import SourceImage
     from generator.weights import Provenance
 
@@ -33,10 +33,6 @@ ACTIVATION_THUMBNAIL_FROM = 28
 several photos below the fold at once; smaller maps' grids (8 to 22 KB, measured) are shown as they are."""
 ACTIVATION_LEVELS = 255
 """Steps a channel is shown in (viridis colours); the 256th palette entry is the gap between tiles."""
-EXAMPLE_GROUP_DIGITS = 2
-"""Natural examples are computed and cached per group of photos, a group being the photos whose hash starts with
-the same hex digits (256 groups): adding photos to the set recomputes only the groups they fall in, a group's
-arrays do not depend on the others', and shards split the groups."""
 CROP_SIDE = 96
 """Side in pixels of a natural example's crop: a unit's strip of crops is shown about 600 CSS px wide."""
 
@@ -62,93 +58,12 @@ class Figure:
 
 
 @dataclass(frozen=True)
-class FiltersUnit:
-    """The filter images of one layer: optimised pictures of its first ``indices`` filters."""
+class KindPlan:
+    """One unit kind's part of a backbone's plan (``units.base.UnitKind.plan``): how its units are made (None
+    when the kind does nothing for this backbone) and the units, each with its path, key and cost."""
 
-    path: str
-    key: str
-    cost: float
-    layer: str
-    indices: tuple[int, ...]
-    recipe: "Recipe"
-    seed: int
-
-
-@dataclass(frozen=True)
-class AnalysisUnit:
-    """One image through one backbone: probabilities, activations and every CAM of every drawn layer."""
-
-    path: str
-    key: str
-    cost: float
-    image: "SourceImage"
-    keeps_activations: bool = True
-    """Whether its activation grids are drawn (photos on the layer pages): only then are activations stored."""
-
-
-@dataclass(frozen=True)
-class ScoresUnit:
-    """How faithful each heatmap of one image is (deletion and insertion curves), and how much each changes when
-    the network's weights are re-drawn (the sanity check); see ``compute.faithfulness`` and ``compute.sanity``."""
-
-    path: str
-    key: str
-    cost: float
-    image: "SourceImage"
-    analysis: str
-    """The path of the image's analysis unit: its heatmaps and explained class are what is scored."""
-
-
-@dataclass(frozen=True)
-class ExamplesUnit:
-    """The natural examples of one group of photos: per drawn layer and shown unit, its strongest responses among
-    them (positions and response patches) and its statistics over them (see ``compute.examples``)."""
-
-    path: str
-    key: str
-    cost: float
-    images: tuple["SourceImage", ...]
-    numbers: tuple[int, ...]
-    """Their places in the example set (in its order): to number the merged examples, never in the key."""
-
-
-@dataclass(frozen=True)
-class ExampleSettings:
-    """How a backbone's natural examples are found (all of it is in each examples key)."""
-
-    layers: tuple[str, ...]
-    k: int
-    per_image: int
-    """Examples one photo may give per unit: 1, or more when the set has fewer photos than ``k``."""
-    channels: int
-    """The first channels of each layer: the units its mosaic shows."""
-    fields: tuple[int | None, ...]
-    map_shapes: tuple[tuple[int, int], ...]
-    patch: int
-    batch: int
-    """Photos per pass: 32, or ``IMAGE_BATCH`` for a set that fits one such batch (the default atlas' 4 photos
-    padded to 32 did eight times the work). Two sizes only, as ``analysis_mode``: growing a set recomputes
-    every group once, when it passes 4 photos, and never again."""
-    compiled: bool
-    """Whether the pass is compiled: not for a set of one batch (``compute.examples.ExampleSearch``)."""
-
-
-@dataclass(frozen=True)
-class ScoreSettings:
-    """How every heatmap of a backbone is scored (all of it is in each scores key)."""
-
-    steps: int
-    seed: int
-    layer_sides: tuple[int, ...]
-    """The side of each drawn layer's maps (``AnalysisSettings.layers``' order): its chance level is a random map
-    of that side."""
-    method_titles: tuple[str, ...]
-    """The CAM methods' names as shown (``AnalysisSettings.methods``' order)."""
-
-    @property
-    def chance_sides(self) -> tuple[int, ...]:
-        """Sides of the random maps that give the chance levels: one per distinct side of the layers' maps."""
-        return tuple(sorted(set(self.layer_sides)))
+    settings: Any = None
+    units: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,7 +79,7 @@ class LayerImageFigures:
 
     image_id: str
     activations: Figure | None
-    """None when not kept (see ``AnalysisUnit.keeps_activations``)."""
+    """None when not kept (see ``units.analysis.AnalysisUnit.keeps_activations``)."""
     heatmaps: tuple[HeatmapFigure, ...]
     activations_thumbnail: Figure | None = None
     """What pages show of a large activation grid (see ``ACTIVATION_THUMBNAIL_FROM``)."""
@@ -197,7 +112,7 @@ class LayerFacts:
 class LayerPlan(LayerFacts):
     """One drawn layer: its facts, its filters unit, and every figure of it."""
 
-    filters: FiltersUnit
+    filters: "FiltersUnit"
     mosaic: Figure
     mosaic_thumbnail: Figure
     images: tuple[LayerImageFigures, ...]
@@ -205,20 +120,6 @@ class LayerPlan(LayerFacts):
     """The page of its units with their natural examples; None when none are planned."""
     crops: tuple[Figure, ...] = ()
     """Per shown unit, the strip of its natural examples' crops."""
-
-
-@dataclass(frozen=True)
-class AnalysisSettings:
-    """How every image of a backbone is analysed (all of it is in each analysis key)."""
-
-    layers: tuple[str, ...]
-    class_index: int | None
-    methods: tuple[str, ...]
-    mode: str
-    channels: int = ACTIVATION_CHANNELS
-    tile: int = ACTIVATION_TILE
-    levels: int = ACTIVATION_LEVELS
-    batch: int = IMAGE_BATCH
 
 
 @dataclass(frozen=True)
@@ -239,28 +140,28 @@ class BackbonePlan:
     architecture_dot: str | None
     architecture: tuple[Figure, Figure] | None
     """(SVG, PNG); None when the graph is too large for a readable plot."""
-    analysis: AnalysisSettings
-    analyses: tuple[AnalysisUnit, ...]
+    work: dict[str, KindPlan]
+    """Per unit kind (``units.table.KINDS``, in its order): its settings and units."""
     layers: tuple[LayerPlan, ...]
     page_settings: dict[str, object] = field(default_factory=dict)
     confusion: Figure | None = None
     """The chart of its breed confusions, when it has a classifier and some photos have a breed it can be scored on."""
-    scoring: ScoreSettings | None = None
-    """None when heatmaps are not scored (no classifier, or ``faithfulness_steps: 0``)."""
-    scores: tuple[ScoresUnit, ...] = ()
     faithfulness_chart: Figure | None = None
-    """The chart of its heatmaps' scores through the depth."""
-    examples: ExampleSettings | None = None
-    """None when no natural examples are drawn (``examples_per_unit: 0``)."""
-    example_units: tuple[ExamplesUnit, ...] = ()
+    """The chart of its heatmaps' scores through the depth (None when they are not scored)."""
     example_images: tuple["SourceImage", ...] = ()
     """The example set, in its order (the merged examples' image indices point into it)."""
 
+    def settings(self, kind: str) -> Any:
+        """How the units of ``kind`` are made (None when the kind does nothing for this backbone)."""
+        return self.work[kind].settings
+
+    def units_of(self, kind: str) -> tuple[Any, ...]:
+        return self.work[kind].units
+
     @property
-    def units(self) -> list[FiltersUnit | AnalysisUnit | ScoresUnit | ExamplesUnit]:
-        """Every work unit of the backbone: one per layer, one (or two, with scores) per image, one per group of
-        example photos."""
-        return [layer.filters for layer in self.layers] + list(self.analyses) + list(self.scores) + list(self.example_units)
+    def units(self) -> list[Any]:
+        """Every work unit of the backbone, kind by kind: all that ``--only``, ``--shard`` and the merge see."""
+        return [unit for work in self.work.values() for unit in work.units]
 
 
 @dataclass(frozen=True)

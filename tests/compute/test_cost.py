@@ -2,7 +2,9 @@
 
 import pytest
 
-from generator.compute.cost import analysis_cost, filters_cost, macs_up_to
+from generator.compute.cost import macs_up_to
+from generator.units.analysis import analysis_cost
+from generator.units.filters import filters_cost
 
 
 def test_costs_grow_with_depth_canvas_filters_and_steps(tiny_classifier):

@@ -77,7 +77,7 @@ def test_the_config_overrides_family_defaults_per_backbone():
     """The plan resolves each backbone's recipe from its own spec: its overrides, else the atlas' learning rate."""
     from types import SimpleNamespace
 
-    from generator.plan.backbone import recipe_of
+    from generator.units.filters import recipe_of
 
     config = AtlasConfig(backbones=[{"name": "vgg16", "recipe": {"learning_rate": 0.1, "jitter": 4}}, {"name": "mobilenet_v2"}],
                          learning_rate=0.02)

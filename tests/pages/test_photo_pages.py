@@ -9,7 +9,8 @@ import pytest
 from generator.cache import Cache
 from generator.images import SourceImage
 from generator.pages.write import render
-from generator.pipeline.arrays import BackboneArrays, ImageAnalysis
+from tests.conftest import arrays_of
+from generator.pipeline.arrays import ImageAnalysis
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.plan import names
 from generator.results import PhotoResult
@@ -27,7 +28,7 @@ def drawn(tiny_classifier, tmp_path):
     plan = _plan(_backbone(tiny_classifier), ["conv_a", "conv_b"], photos, cam=["gradcam", "layercam"], photos_per_layer_page=1)
     rng = np.random.default_rng(0)
     analyses = {}
-    for unit in plan.analyses:
+    for unit in plan.units_of("analysis"):
         activations = {layer: rng.integers(0, 255, (4, 8, 8), dtype=np.uint8) for layer in ("conv_a", "conv_b")}
         analyses[unit.image.id] = ImageAnalysis(
             activations=activations if unit.keeps_activations else {},
@@ -35,7 +36,7 @@ def drawn(tiny_classifier, tmp_path):
             cams={(method, layer): rng.uniform(0, 1, (8, 8)).astype(np.float32)
                   for method in ("gradcam", "layercam") for layer in ("conv_a", "conv_b")})
     filters = {layer: rng.integers(0, 255, (2, 16, 16, 3), dtype=np.uint8) for layer in ("conv_a", "conv_b")}
-    result = draw_backbone(Draw(Writer(tmp_path / "atlas"), Cache(tmp_path / "cache")), plan, BackboneArrays(analyses, filters))
+    result = draw_backbone(Draw(Writer(tmp_path / "atlas"), Cache(tmp_path / "cache")), plan, arrays_of(analyses, filters))
     photo_results = {name: PhotoResult(name, f"{name}.jpg", names.photo_file(name), names.thumbnail_file(names.photo_file(name)),
                                        names.photo_page(name), width=32, height=24) for name in IDS}
     return result, photo_results

@@ -10,7 +10,8 @@ import pytest
 from generator.cache import Cache
 from generator.images import SourceImage
 from generator.pages.write import render
-from generator.pipeline.arrays import BackboneArrays, ImageAnalysis, PhotoScores
+from tests.conftest import arrays_of
+from generator.pipeline.arrays import ImageAnalysis, PhotoScores
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.plan import names
 from generator.results import PhotoResult
@@ -28,8 +29,8 @@ SANITY = {("layercam", "conv_a"): 0.9}
 
 
 def _scores(plan, photo: int) -> PhotoScores:
-    steps = plan.scoring.steps
-    sides = len(plan.scoring.chance_sides)
+    steps = plan.settings("scores").steps
+    sides = len(plan.settings("scores").chance_sides)
     deletion = np.zeros((2, 2, steps + 1), np.float32)
     insertion = np.zeros((2, 2, steps + 1), np.float32)
     sanity = np.zeros((2, 2), np.float32)
@@ -53,11 +54,11 @@ def _draw(tiny_classifier, tmp_path, scored: bool, make_scores=_scores):
         activations={layer: rng.integers(0, 255, (4, 8, 8), dtype=np.uint8) for layer in LAYERS},
         probabilities=np.eye(10, dtype=np.float32)[3], class_index=3, class_probability=1.0,
         cams={(method, layer): rng.uniform(0, 1, (8, 8)).astype(np.float32) for method in METHODS for layer in LAYERS})
-        for unit in plan.analyses}
+        for unit in plan.units_of("analysis")}
     filters = {layer: rng.integers(0, 255, (2, 16, 16, 3), dtype=np.uint8) for layer in LAYERS}
-    scores = {unit.image.id: make_scores(plan, index) for index, unit in enumerate(plan.scores)} if scored else {}
+    scores = {unit.image.id: make_scores(plan, index) for index, unit in enumerate(plan.units_of("scores"))} if scored else {}
     result = draw_backbone(Draw(Writer(tmp_path / "atlas"), Cache(tmp_path / "cache")), plan,
-                           BackboneArrays(analyses, filters, scores))
+                           arrays_of(analyses, filters, scores))
     photo_results = {name: PhotoResult(name, f"{name}.jpg", names.photo_file(name), names.thumbnail_file(names.photo_file(name)),
                                        names.photo_page(name), width=32, height=24) for name in IDS}
     return result, photo_results, tmp_path / "atlas"
@@ -118,7 +119,7 @@ def test_without_scores_the_photo_page_shows_the_deepest_layers_first_method_and
 def _skewed(plan, photo: int) -> PhotoScores:
     """Curves that bend (so that the trapezoid rule differs from a mean of points or the end points) and photos
     that disagree unevenly (third photo far off: mean and median differ)."""
-    steps = plan.scoring.steps
+    steps = plan.settings("scores").steps
     fractions = np.linspace(0, 1, steps + 1)
     weight = (0.0, 0.0, 1.0)[photo]
     deletion = np.empty((2, 2, steps + 1), np.float32)
@@ -127,7 +128,7 @@ def _skewed(plan, photo: int) -> PhotoScores:
         for column in range(2):
             deletion[row, column] = (1 - fractions) ** 2 * (0.53 + 0.1 * row + 0.2 * column + 0.3 * weight)
             insertion[row, column] = np.sqrt(fractions) * (0.6 - 0.1 * row + 0.1 * column) + 0.3 * weight
-    sides = len(plan.scoring.chance_sides)
+    sides = len(plan.settings("scores").chance_sides)
     chance_deletion = np.tile((1 - fractions) * (0.6 + 0.3 * weight), (sides, 1)).astype(np.float32)
     chance_insertion = np.tile(fractions ** 3 * 0.9, (sides, 1)).astype(np.float32)
     sanity = np.full((2, 2), (0.05, 0.1, 0.9)[photo], np.float32)

@@ -9,7 +9,8 @@ from generator.cache import Cache
 from generator.compute.examples import TopExamples
 from generator.images import SourceImage
 from generator.pages.write import render
-from generator.pipeline.arrays import BackboneArrays, ImageAnalysis
+from tests.conftest import arrays_of
+from generator.pipeline.arrays import ImageAnalysis
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.plan import names
 from generator.results import PhotoResult
@@ -35,10 +36,10 @@ def drawn(tiny_classifier, tmp_path):
     analyses = {unit.image.id: ImageAnalysis(activations={"conv_b": np.zeros((4, 8, 8), np.uint8)},
                                              probabilities=np.eye(10, dtype=np.float32)[3], class_index=3,
                                              class_probability=1.0, cams={("gradcam", "conv_b"): np.zeros((8, 8), np.float32)})
-                for unit in plan.analyses}
-    arrays = BackboneArrays(analyses, {"conv_b": np.zeros((2, 16, 16, 3), np.uint8)},
-                            examples={"conv_b": _examples(plan.examples.patch)},
-                            filter_peaks={"conv_b": np.array([5.8, 0.0], np.float32)})
+                for unit in plan.units_of("analysis")}
+    arrays = arrays_of(analyses, {"conv_b": np.zeros((2, 16, 16, 3), np.uint8)},
+                       examples={"conv_b": _examples(plan.settings("examples").patch)},
+                       peaks={"conv_b": np.array([5.8, 0.0], np.float32)})
     result = draw_backbone(Draw(Writer(tmp_path / "atlas"), Cache(tmp_path / "cache")), plan, arrays)
     photo_results = {name: PhotoResult(name, f"{name}.png", names.photo_file(name), names.thumbnail_file(names.photo_file(name)),
                                        names.photo_page(name), width=32, height=24) for name in IDS}

@@ -91,6 +91,11 @@ def _replace(root: Path, relative: str, old: str, new: str) -> None:
     ("generator/compute/examples.py", UNITS["examples"], FIGURES["crops"]),
     # every unit that takes photos resizes them with this code (pipeline/photo_batch.py)
     ("generator/images.py", UNITS["analysis"] + UNITS["scores"] + UNITS["examples"], ALL_FIGURES),
+    # each unit kind's module is its keys' code: an edit recomputes that kind (and what reads it) alone
+    ("generator/units/filters.py", UNITS["filters"], FIGURES["filters"]),
+    ("generator/units/analysis.py", UNITS["analysis"] + UNITS["scores"], FIGURES["per image"] + FIGURES["scores chart"]),
+    ("generator/units/scores.py", UNITS["scores"], FIGURES["scores chart"]),
+    ("generator/units/examples.py", UNITS["examples"], FIGURES["crops"]),
     ("generator/render/overlay.py", 0, ALL_FIGURES),
     ("generator/render/faithfulness_chart.py", 0, ALL_FIGURES),
 ])
@@ -102,7 +107,8 @@ def test_an_edit_redoes_what_the_edited_code_shapes_and_nothing_else(project, mo
 
 def test_edits_that_shape_no_value_redo_nothing(project):
     """A docstring and a default no unit reads in the settings' declarations, a new registry row, the pages' wording
-    of the best-heatmap rule, the Oxford-IIIT Pet list's parsing and a docstring of the filters' code."""
+    of the best-heatmap rule, the Oxford-IIIT Pet list's parsing, a docstring of the filters' code, and code edits
+    to the plan's types and paths, the table of kinds and the compute stage."""
     _replace(project, "generator/config.py", '"""The atlas configuration:', '"""The configuration of an atlas:')
     _replace(project, "generator/config.py", "runner_gmacs: float = Field(default=6.0,", "runner_gmacs: float = Field(default=7.0,")
     _replace(project, "generator/registry.py", '        _app("convnext_tiny", "ConvNeXtTiny", "convnext", 224, "convnext"),',
@@ -112,6 +118,11 @@ def test_edits_that_shape_no_value_redo_nothing(project):
     _replace(project, "generator/photo_files.py", 'species_names = {"1": "cat", "2": "dog"}',
              'species_names = {"1": "cat", "2": "dog", "3": "rabbit"}')
     _replace(project, "generator/compute/filters.py", '"""Every parameter of a filter visualisation', '"""All parameters of a filter visualisation')
+    # code that decides which units there are and what their keys hold, never a value: the plan's types and paths,
+    # the table of kinds and the compute stage's choice of units
+    for module in ("generator/plan/units.py", "generator/plan/names.py", "generator/units/table.py",
+                   "generator/pipeline/compute_units.py"):
+        _edit(project, module)
     assert _build(project) == {"computed": 0, "drawn": 0}
 
 

@@ -8,11 +8,11 @@ from generator.backbones import Backbone
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
 from generator.photo_files import load_images
-from generator.pipeline.analysis_unit import analyse_images
 from generator.pipeline.compute_units import compute_backbone
 from generator.plan import IMAGE_BATCH, analysis_mode
 from generator.plan.backbone import plan_backbone
 from generator.plan.network import facts_of
+from tests.conftest import make_units
 from generator.weights import Provenance
 
 
@@ -46,9 +46,9 @@ def test_an_image_gives_the_same_bits_alone_or_in_a_batch(sample_photos, tmp_pat
     assert len(images) > 1 and len(images) <= IMAGE_BATCH
     backbone = _backbone(model)
     plan = _plan(backbone, ["Conv1", "block_6_expand", "Conv_1"], images, mode, cam=["gradcam", "layercam"])
-    together = analyse_images(plan, lambda: backbone, list(plan.analyses), Cache(tmp_path / "a"), _never)
-    for unit in plan.analyses:
-        alone = analyse_images(plan, lambda: backbone, [unit], Cache(tmp_path / unit.image.id), _never)[unit.image.id]
+    together = make_units("analysis", plan, backbone, list(plan.units_of("analysis")), Cache(tmp_path / "a"), _never)
+    for unit in plan.units_of("analysis"):
+        alone = make_units("analysis", plan, backbone, [unit], Cache(tmp_path / unit.image.id), _never)[unit.image.id]
         for name, array in together[unit.image.id].to_arrays().items():
             np.testing.assert_array_equal(alone.to_arrays()[name], array, err_msg=f"{unit.image.id}: {name}")
 
@@ -58,11 +58,11 @@ def test_cached_images_are_not_recomputed_and_redo_recomputes(tiny_classifier, s
     cache = Cache(tmp_path)
     backbone, batches = _backbone(tiny_classifier), []
     plan = _plan(backbone, ["conv_b"], images)
-    units = list(plan.analyses)
-    analyse_images(plan, lambda: backbone, units, cache, _never, lambda: batches.append(1))
-    analyse_images(plan, lambda: backbone, units, cache, _never, lambda: batches.append(2))
+    units = list(plan.units_of("analysis"))
+    make_units("analysis", plan, backbone, units, cache, _never, advance=lambda step: batches.append(1))
+    make_units("analysis", plan, backbone, units, cache, _never, advance=lambda step: batches.append(2))
     assert batches == [1] and cache.arrays.hits == 2 and cache.computed == 2
-    analyse_images(plan, lambda: backbone, units, cache, lambda path: path == f"tiny/images/{images[0].id}", lambda: batches.append(3))
+    make_units("analysis", plan, backbone, units, cache, lambda path: path == f"tiny/images/{images[0].id}", advance=lambda step: batches.append(3))
     assert batches == [1, 3] and cache.computed == 3
 
 
@@ -72,13 +72,15 @@ def test_filter_images_are_computed_only_for_mosaics_still_to_draw(tiny_classifi
     cache, backbone = Cache(tmp_path), _backbone(tiny_classifier)
     plan = _plan(backbone, ["conv_a", "conv_b"], images, examples_per_unit=0)  # examples read the filters (their peaks)
     first = compute_backbone(plan, lambda: backbone, cache, redo=_never)
-    assert sorted(first.filters) == ["conv_a", "conv_b"] and first.filters["conv_b"].shape == (2, 16, 16, 3)
+    made = {layer: filters.images for layer, filters in first["filters"].items()}
+    assert sorted(made) == ["conv_a", "conv_b"] and made["conv_b"].shape == (2, 16, 16, 3)
     cache.figures.put(plan.layers[1].mosaic.key, b"drawn")
     again = compute_backbone(plan, lambda: backbone, Cache(tmp_path), redo=_never)
-    assert sorted(again.filters) == ["conv_a"]
-    np.testing.assert_array_equal(again.filters["conv_a"], first.filters["conv_a"])
+    assert [layer for layer, filters in again["filters"].items() if filters.images is not None] == ["conv_a"]
+    assert again["filters"]["conv_b"].run == first["filters"]["conv_b"].run  # how it was made, for its page
+    np.testing.assert_array_equal(again["filters"]["conv_a"].images, made["conv_a"])
     redrawn = compute_backbone(plan, lambda: backbone, Cache(tmp_path), redo=lambda path: path == "tiny/conv_b")
-    assert sorted(redrawn.filters) == ["conv_a", "conv_b"]
+    assert all(filters.images is not None for filters in redrawn["filters"].values())
     in_a_shard = Cache(tmp_path)
     compute_backbone(plan, lambda: backbone, in_a_shard, redo=_never, drawing=False, mine=lambda path: path == "tiny/conv_b")
     assert in_a_shard.arrays.hits == 1 and in_a_shard.computed == 0  # one entry: the images, with how they were made
@@ -103,7 +105,7 @@ def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_
     ]
     backbone = _backbone(model)
     plan = _plan(backbone, ["colour"], images, cam=["gradcam", "layercam"])
-    results = analyse_images(plan, lambda: backbone, list(plan.analyses), Cache(tmp_path / "cache"), _never)
+    results = make_units("analysis", plan, backbone, list(plan.units_of("analysis")), Cache(tmp_path / "cache"), _never)
     for image, expected_class in zip(images, [0, 1, 1], strict=True):
         analysis = results[image.id]
         assert analysis.class_index == expected_class, image.id
@@ -118,7 +120,7 @@ def test_the_mode_comes_from_the_whole_atlas_and_is_part_of_the_key(tmp_path, ti
     so their results are never mixed in the cache."""
     assert [analysis_mode(count) for count in (1, IMAGE_BATCH, IMAGE_BATCH + 1, 100)] == ["eager", "eager", "compiled", "compiled"]
     images = load_images([str(sample_photos[0])], None).images
-    keys = {mode: _plan(_backbone(tiny_classifier), ["conv_b"], images, mode).analyses[0].key for mode in ("eager", "compiled")}
+    keys = {mode: _plan(_backbone(tiny_classifier), ["conv_b"], images, mode).units_of("analysis")[0].key for mode in ("eager", "compiled")}
     assert keys["eager"] != keys["compiled"]
 
 
@@ -141,7 +143,6 @@ def test_the_scores_unit_scores_each_photos_own_maps_for_its_own_class_the_same_
     and the real maps beat the chance level, which a map of another photo would not."""
     from generator.compute.faithfulness import photo_curves
     from generator.images import SourceImage
-    from generator.pipeline.scores_unit import score_images
     from tests.compute.test_heatmaps import corner_model
 
     backbone = _backbone(corner_model())
@@ -155,17 +156,17 @@ def test_the_scores_unit_scores_each_photos_own_maps_for_its_own_class_the_same_
     images = [photo("red-top-left", 0, slice(0, 6), slice(0, 6)), photo("green-bottom-right", 1, slice(10, 16), slice(10, 16))]
     plan = _plan(backbone, ["colour"], images, cam=["gradcam", "layercam"], faithfulness_steps=4)
     cache = Cache(tmp_path / "cache")
-    analyses = analyse_images(plan, lambda: backbone, list(plan.analyses), cache, _never)
-    together = score_images(plan, lambda: backbone, list(plan.scores), analyses, cache, _never)
-    for unit, image in zip(plan.scores, images, strict=True):
+    analyses = make_units("analysis", plan, backbone, list(plan.units_of("analysis")), cache, _never)
+    together = make_units("scores", plan, backbone, list(plan.units_of("scores")), cache, made={"analysis": analyses})
+    for unit, image in zip(plan.units_of("scores"), images, strict=True):
         analysis, scores = analyses[image.id], together[image.id]
         assert scores.deletion.shape == (2, 1, 5) and scores.chance_deletion.shape == (1, 5)
         pixels = backbone.preprocess(image.resized(backbone.input_shape[:2])[None])[0]
         direct = photo_curves(backbone.model, pixels, [analysis.cam("layercam", "colour")], analysis.class_index,
-                              steps=4, seed=plan.scoring.seed)
+                              steps=4, seed=plan.settings("scores").seed)
         np.testing.assert_allclose(scores.deletion[1, 0], direct.deletion[0], atol=1e-6)
         np.testing.assert_allclose(scores.insertion[1, 0], direct.insertion[0], atol=1e-6)
-        alone = score_images(plan, lambda: backbone, [unit], analyses, Cache(tmp_path / image.id), _never)[image.id]
+        alone = make_units("scores", plan, backbone, [unit], Cache(tmp_path / image.id), made={"analysis": analyses})[image.id]
         for name, array in scores.to_arrays().items():
             np.testing.assert_array_equal(alone.to_arrays()[name], array, err_msg=f"{image.id}: {name}")
         # the square's map deletes the evidence first: below the random map's deletion, above its insertion
@@ -181,7 +182,6 @@ def test_every_stored_score_of_several_layers_and_methods_is_the_engines_own_for
     from generator.compute.faithfulness import photo_curves, random_map
     from generator.compute.heatmaps import explain
     from generator.compute.sanity import rank_correlation, randomized
-    from generator.pipeline.scores_unit import score_images
 
     import keras
 
@@ -194,17 +194,17 @@ def test_every_stored_score_of_several_layers_and_methods_is_the_engines_own_for
     images = load_images([str(path) for path in sample_photos[:3]], None).images
     methods = ["gradcam", "layercam", "hirescam"]
     plan = _plan(backbone, ["conv_a", "conv_b"], images, cam=methods, faithfulness_steps=3)
-    layers = list(plan.analysis.layers)
+    layers = list(plan.settings("analysis").layers)
     cache = Cache(tmp_path)
-    analyses = analyse_images(plan, lambda: backbone, list(plan.analyses), cache, _never)
-    scores = score_images(plan, lambda: backbone, list(plan.scores), analyses, cache, _never)
+    analyses = make_units("analysis", plan, backbone, list(plan.units_of("analysis")), cache, _never)
+    scores = make_units("scores", plan, backbone, list(plan.units_of("scores")), cache, made={"analysis": analyses})
     pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in images]
                                           + [np.zeros((32, 32, 3), np.uint8)] * (IMAGE_BATCH - len(images))))
     trained = np.array([analyses[image.id].class_index for image in images] + [0] * (IMAGE_BATCH - len(images)), np.int32)
-    redrawn = randomized(backbone.model, plan.scoring.seed)
+    redrawn = randomized(backbone.model, plan.settings("scores").seed)
     assert (np.argmax(redrawn.predict(pixels, verbose=0), axis=1)[: len(images)] != trained[: len(images)]).any()
     redrawn_maps = explain(redrawn, pixels, layers, methods=tuple(methods), compiled=False, class_indices=trained).cams
-    sides = sorted(set(plan.scoring.layer_sides))
+    sides = sorted(set(plan.settings("scores").layer_sides))
     assert len(sides) == 2
     for row, image in enumerate(images):
         analysis, stored = analyses[image.id], scores[image.id]
@@ -212,13 +212,13 @@ def test_every_stored_score_of_several_layers_and_methods_is_the_engines_own_for
         for m, method in enumerate(methods):
             for l, layer in enumerate(layers):
                 direct = photo_curves(backbone.model, pixels[row], [analysis.cam(method, layer)], analysis.class_index,
-                                      steps=3, seed=plan.scoring.seed)
+                                      steps=3, seed=plan.settings("scores").seed)
                 np.testing.assert_allclose(stored.deletion[m, l], direct.deletion[0], atol=1e-6, err_msg=f"{method} {layer}")
                 np.testing.assert_allclose(stored.insertion[m, l], direct.insertion[0], atol=1e-6, err_msg=f"{method} {layer}")
                 assert stored.sanity[m, l] == pytest.approx(
                     rank_correlation(analysis.cam(method, layer), redrawn_maps[method][layer][row]), abs=1e-6)
         for s, side in enumerate(sides):
-            chance = photo_curves(backbone.model, pixels[row], [random_map(side, seed=photo_seed ^ plan.scoring.seed ^ side)],
-                                  analysis.class_index, steps=3, seed=plan.scoring.seed)
+            chance = photo_curves(backbone.model, pixels[row], [random_map(side, seed=photo_seed ^ plan.settings("scores").seed ^ side)],
+                                  analysis.class_index, steps=3, seed=plan.settings("scores").seed)
             np.testing.assert_allclose(stored.chance_deletion[s], chance.deletion[0], atol=1e-6)
             np.testing.assert_allclose(stored.chance_insertion[s], chance.insertion[0], atol=1e-6)

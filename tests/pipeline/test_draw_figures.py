@@ -11,7 +11,8 @@ from PIL import Image
 
 from generator.cache import Cache
 from generator.images import SourceImage
-from generator.pipeline.arrays import BackboneArrays, ImageAnalysis
+from tests.conftest import arrays_of
+from generator.pipeline.arrays import ImageAnalysis
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.writer import Writer
 from tests.pipeline.test_compute_units import _backbone, _plan
@@ -39,7 +40,7 @@ def planned(tiny_classifier, tmp_path):
     )
     filters = np.zeros((2, 16, 16, 3), np.uint8)
     filters[0, ..., 0], filters[1, ..., 2] = np.arange(16, dtype=np.uint8)[:, None] * 16, 200
-    return plan, BackboneArrays({"grey": analysis}, {"conv_b": filters})
+    return plan, arrays_of({"grey": analysis}, {"conv_b": filters})
 
 
 def _red_minus_blue(path, rows: slice, columns: slice) -> float:
@@ -86,7 +87,7 @@ def test_a_figure_in_the_cache_is_read_not_drawn_and_redo_draws_it(planned, tmp_
     Image.new("RGB", (4, 4), (0, 255, 0)).save(placeholder, format="PNG")
     cache.figures.put(mosaic.key, placeholder.getvalue())
     draw = Draw(Writer(tmp_path / "atlas"), cache)
-    draw_backbone(draw, plan, BackboneArrays(arrays.analyses))  # no filter images: the mosaic must come from the cache
+    draw_backbone(draw, plan, arrays_of(arrays["analysis"]))  # no filter images: the mosaic must come from the cache
     assert (draw.writer.root / mosaic.file).read_bytes() == placeholder.getvalue()
     redo = Draw(Writer(tmp_path / "again"), Cache(tmp_path / "cache"), redo=lambda unit: unit == mosaic.unit)
     draw_backbone(redo, plan, arrays)

@@ -45,18 +45,19 @@ def _keys(plan) -> dict[str, str]:
 
 def test_every_unit_and_figure_has_its_own_key_and_file(tiny_classifier, tmp_path):
     plan = _plan(_backbone(tiny_classifier), _images(tmp_path))
-    assert [unit.path for unit in plan.units] == ["tiny/conv_a", "tiny/conv_b", "tiny/images/abcd", "tiny/images/efgh",
-                                                  "tiny/scores/abcd", "tiny/scores/efgh", "tiny/examples/ab", "tiny/examples/ef"]
+    assert [unit.path for unit in plan.units] == ["tiny/images/abcd", "tiny/images/efgh", "tiny/scores/abcd",
+                                                  "tiny/scores/efgh", "tiny/examples/ab", "tiny/examples/ef", "tiny/conv_a",
+                                                  "tiny/conv_b"]
     keys = _keys(plan)
     # units, mosaics and their thumbnails, per photo and layer a grid and two heatmaps, the chart, a strip per unit
     assert len(keys) == 8 + 2 * 2 + 2 * 2 * (1 + 2) + 1 + 2 * 4 and len(set(keys.values())) == len(keys)
     assert "tiny/layers/conv-b/gradcam-plus-plus-efgh.png" in keys and "tiny/heatmap-scores.svg" in keys
     assert "tiny/layers/conv-b/unit-3.webp" in keys and plan.layers[1].units_page == "tiny/layers/conv-b/units.md"
     assert [unit.cost > 0 for unit in plan.units] == [True] * 8
-    assert [unit.numbers for unit in plan.example_units] == [(0,), (1,)] and plan.examples.per_image == 4
-    assert [unit.analysis for unit in plan.scores] == ["tiny/images/abcd", "tiny/images/efgh"]
+    assert [unit.numbers for unit in plan.units_of("examples")] == [(0,), (1,)] and plan.settings("examples").per_image == 4
+    assert [unit.analysis for unit in plan.units_of("scores")] == ["tiny/images/abcd", "tiny/images/efgh"]
     # a scores unit pays 2 + 2 x (2 methods x 2 layers + chance maps) x (steps - 1) passes: far more than its analysis
-    assert plan.scores[0].cost > 10 * plan.analyses[0].cost
+    assert plan.units_of("scores")[0].cost > 10 * plan.units_of("analysis")[0].cost
     assert plan.layers[1].filters.indices == (0, 1, 2, 3) and plan.layers[1].channels == 6
 
 
@@ -84,14 +85,14 @@ def test_a_key_changes_with_what_shapes_its_value_and_only_then(tiny_classifier,
     assert _changed(base, _keys(_plan(backbone, images, seed=1))) == filters | scores  # filter noise, random maps
     assert _changed(base, _keys(_plan(backbone, images, examples_per_unit=4))) == examples | crops
     unscored = _plan(backbone, images, faithfulness_steps=0)
-    assert unscored.scores == () and unscored.scoring is None and unscored.faithfulness_chart is None
+    assert unscored.units_of("scores") == () and unscored.settings("scores") is None and unscored.faithfulness_chart is None
     reweighted = dataclasses.replace(backbone, provenance=dataclasses.replace(backbone.provenance, sha256="1" * 64))
     assert _changed(base, _keys(_plan(reweighted, images))) == set(base)
     other_photo = [images[0], dataclasses.replace(images[1], sha256="ef" + "f" * 62)]  # in the same group of photos
     assert _changed(base, _keys(_plan(backbone, other_photo))) == {name for name in per_image if "efgh" in name} | {
         "tiny/heatmap-scores.svg", "tiny/examples/ef"} | crops
     without = _plan(backbone, images, examples_per_unit=0)
-    assert without.examples is None and without.example_units == () and without.layers[0].units_page is None
+    assert without.settings("examples") is None and without.units_of("examples") == () and without.layers[0].units_page is None
 
 
 def test_layer_pages_show_the_first_photos_and_only_their_activations_are_kept(tiny_classifier, tmp_path):
@@ -100,8 +101,8 @@ def test_layer_pages_show_the_first_photos_and_only_their_activations_are_kept(t
     first, second = (one.layers[0].images[index] for index in (0, 1))
     assert (first.on_layer_page, second.on_layer_page) == (True, False)
     assert first.activations is not None and second.activations is None  # no grid is drawn for the second photo
-    assert [unit.keeps_activations for unit in one.analyses] == [True, False]
-    assert one.analyses[0].key == base.analyses[0].key and one.analyses[1].key != base.analyses[1].key
+    assert [unit.keeps_activations for unit in one.units_of("analysis")] == [True, False]
+    assert one.units_of("analysis")[0].key == base.units_of("analysis")[0].key and one.units_of("analysis")[1].key != base.units_of("analysis")[1].key
     assert [len(image.heatmaps) for image in one.layers[1].images] == [2, 2]  # every photo keeps its heatmaps
 
 

@@ -17,15 +17,28 @@ def test_figure_keys_follow_the_arrays_and_every_render_parameter():
     assert base != figure_key(make_key(kind="analysis", image="b"), kind="overlay", alpha=0.45)
 
 
-def test_the_code_roots_are_the_modules_that_make_the_values():
-    """If a unit's compute moved to another module, its key would stop following the code that makes it."""
-    from generator.pipeline.analysis_unit import analyse_images
-    from generator.pipeline.draw_figures import draw_backbone
-    from generator.pipeline.filters_unit import filter_images
+KIND_MODULES = {"filters": "generator.units.filters", "analysis": "generator.units.analysis",
+                "scores": "generator.units.scores", "examples": "generator.units.examples"}
 
-    assert filter_images.__module__ == keys.FILTERS_CODE
-    assert analyse_images.__module__ == keys.ANALYSIS_CODE
+
+def test_every_kind_is_in_the_table_and_its_key_follows_the_module_that_makes_its_arrays(monkeypatch):
+    """If a kind's compute moved to another module, its key would stop following the code that makes it: each
+    kind's ``make`` is defined in the module whose closure its keys hash."""
+    from generator.pipeline.draw_figures import draw_backbone
+    from generator.units.table import KINDS
+
+    assert {kind.name: type(kind).make.__module__ for kind in KINDS} == KIND_MODULES
     assert draw_backbone.__module__ == keys.FIGURES_CODE
+    hashed = []
+    monkeypatch.setattr(keys, "code_hash", lambda root: hashed.append(root) or root)
+    from generator.compute.filters import Recipe
+    from generator.units import analysis, examples, filters, scores
+
+    filters.filters_key("b", "w", "conv", (0,), Recipe(), 0)
+    analysis.analysis_key("b", "w", "i", analysis.AnalysisSettings(("a",), None, ("gradcam",), "eager"), True)
+    scores.scores_key("a", scores.ScoreSettings(4, 0, (8,), ("Grad-CAM",)))
+    examples.examples_key("b", "w", ["i"], examples.ExampleSettings(("a",), 8, 1, 4, (3,), ((8, 8),), 5, 4, False))
+    assert hashed == [KIND_MODULES[name] for name in ("filters", "analysis", "scores", "examples")]
 
 
 def _relative(root: str) -> set[str]:
@@ -35,14 +48,21 @@ def _relative(root: str) -> set[str]:
 
 
 def test_each_unit_kind_follows_its_own_code_and_no_page_code():
-    filters, analysis, figures = (_relative(root) for root in (keys.FILTERS_CODE, keys.ANALYSIS_CODE, keys.FIGURES_CODE))
-    assert {"compute/filters.py", "compute/fourier.py", "backbones/__init__.py", "pipeline/filters_unit.py"} <= filters
-    assert {"compute/heatmaps.py", "compute/cams/gradcam.py", "images.py", "pipeline/analysis_unit.py"} <= analysis
+    filters, analysis, scores, examples, figures = (
+        _relative(root) for root in (*KIND_MODULES.values(), keys.FIGURES_CODE))
+    assert {"compute/filters.py", "compute/fourier.py", "backbones/__init__.py", "units/filters.py"} <= filters
+    assert {"compute/heatmaps.py", "compute/cams/gradcam.py", "images.py", "units/analysis.py"} <= analysis
     assert {"render/overlay.py", "render/encode.py", "images.py", "pipeline/draw_figures.py"} <= figures
     assert "compute/heatmaps.py" not in filters and "compute/filters.py" not in analysis
-    assert not {path for path in filters | analysis if path.startswith(("render/", "plan/"))}  # the plan's types shape no array
-    for closure in (filters, analysis, figures):
-        assert not {"cli.py", "site.py", "pages/write.py", "pipeline/run.py", "pipeline/compute_units.py"} & closure
+    kinds = [filters, analysis, scores, examples]
+    for closure, module in zip(kinds, KIND_MODULES.values(), strict=True):  # no kind holds another kind
+        own = module.removeprefix("generator.").replace(".", "/") + ".py"
+        assert {path for path in closure if path.startswith("units/")} == {"units/__init__.py", "units/base.py", own}
+    # the plan's types, keys, paths and selection shape no array: what they decide is in the keys as values
+    assert not {path for closure in kinds for path in closure if path.startswith(("render/", "plan/"))}
+    for closure in (*kinds, figures):
+        assert not {"cli.py", "site.py", "pages/write.py", "pipeline/run.py", "pipeline/compute_units.py",
+                    "units/table.py"} & closure
 
 
 @pytest.mark.parametrize("library", ["tensorflow", "numpy", "pillow"])
@@ -50,7 +70,9 @@ def test_a_library_upgrade_changes_the_keys_of_what_it_shapes(monkeypatch, libra
     from generator.compute.filters import Recipe
 
     def unit_keys() -> tuple[str, str]:
-        return (keys.filters_key("b", "w", "conv", (0, 1), Recipe(), 0),
+        from generator.units.filters import filters_key
+
+        return (filters_key("b", "w", "conv", (0, 1), Recipe(), 0),
                 figure_key(make_key(kind="analysis"), kind="overlay"))
 
     before = unit_keys()
@@ -98,17 +120,20 @@ def _every_field_changes(make_key, settings) -> list[str]:
 
 def test_every_setting_of_every_unit_kind_reaches_its_key():
     from generator.compute.filters import Recipe
-    from generator.plan.units import AnalysisSettings, ExampleSettings, ScoreSettings
+    from generator.units.analysis import AnalysisSettings, analysis_key
+    from generator.units.examples import ExampleSettings, examples_key
+    from generator.units.filters import filters_key
+    from generator.units.scores import ScoreSettings, scores_key
 
     analysis = AnalysisSettings(layers=("a", "b"), class_index=None, methods=("gradcam",), mode="eager")
     examples = ExampleSettings(layers=("a", "b"), k=8, per_image=1, channels=4, fields=(3, 7), map_shapes=((8, 8), (4, 4)),
                                patch=5, batch=4, compiled=False)
     scores = ScoreSettings(steps=4, seed=0, layer_sides=(8, 4), method_titles=("Grad-CAM",))
-    assert _every_field_changes(lambda settings: keys.filters_key("b", "w", "a", (0, 1), settings, 0), Recipe()) == []
-    assert _every_field_changes(lambda settings: keys.analysis_key("b", "w", "i", settings, True), analysis) == []
-    assert _every_field_changes(lambda settings: keys.examples_key("b", "w", ["i"], settings), examples) == []
+    assert _every_field_changes(lambda settings: filters_key("b", "w", "a", (0, 1), settings, 0), Recipe()) == []
+    assert _every_field_changes(lambda settings: analysis_key("b", "w", "i", settings, True), analysis) == []
+    assert _every_field_changes(lambda settings: examples_key("b", "w", ["i"], settings), examples) == []
     # the scores' titles are shown, not computed with: every other field shapes the curves
-    assert _every_field_changes(lambda settings: keys.scores_key("analysis", settings), scores) == ["method_titles"]
+    assert _every_field_changes(lambda settings: scores_key("analysis", settings), scores) == ["method_titles"]
 
 
 def test_every_figure_key_changes_with_each_of_its_inputs_and_no_two_kinds_share_one():
@@ -133,8 +158,7 @@ def test_no_closure_holds_the_settings_declarations_or_the_registry():
     """Their part in a value reaches its key as data, so a docstring, an unread default or a new row redoes nothing."""
     from generator.plan.network import NETWORK_CODE
 
-    for root in (keys.FILTERS_CODE, keys.ANALYSIS_CODE, keys.SCORES_CODE, keys.EXAMPLES_CODE, keys.FIGURES_CODE,
-                 NETWORK_CODE):
+    for root in (*KIND_MODULES.values(), keys.FIGURES_CODE, NETWORK_CODE):
         closure = _relative(root)
         assert "backbones/__init__.py" in closure or root == keys.FIGURES_CODE
         assert not {"config.py", "registry.py"} & closure, root

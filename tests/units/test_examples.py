@@ -7,7 +7,8 @@ from generator.cache import Cache
 from generator.compute.examples import top_examples
 from generator.images import SourceImage
 from generator.pipeline.compute_units import compute_backbone
-from generator.pipeline.examples_unit import find_examples, merged_examples
+from generator.units.base import Making
+from generator.units.examples import find_examples, merged_examples
 from tests.pipeline.test_compute_units import _backbone, _never, _plan
 
 FIELDS = ("values", "image_index", "y", "x", "patches", "response_sum", "fired")
@@ -31,14 +32,14 @@ def test_merged_groups_are_the_whole_sets_examples_recomputed_directly(tiny_clas
     images = _photos(tmp_path, 6)
     backbone = _backbone(tiny_classifier)
     plan = _plan(backbone, ["conv_a", "conv_b"], images, examples_per_unit=4, filters=5)
-    assert [unit.numbers for unit in plan.example_units] == [(0, 3), (1, 4), (2, 5)] and plan.examples.per_image == 1
+    assert [unit.numbers for unit in plan.units_of("examples")] == [(0, 3), (1, 4), (2, 5)] and plan.settings("examples").per_image == 1
     arrays = compute_backbone(plan, lambda: backbone, Cache(tmp_path / "cache"), redo=_never)
     pixels = backbone.preprocess(np.stack([image.resized(backbone.input_shape[:2]) for image in images]))
-    direct = top_examples(backbone.model, pixels, ["conv_a", "conv_b"], 4, channels=5, patch=plan.examples.patch,
-                          fields=dict(zip(plan.examples.layers, plan.examples.fields, strict=True)))
+    direct = top_examples(backbone.model, pixels, ["conv_a", "conv_b"], 4, channels=5, patch=plan.settings("examples").patch,
+                          fields=dict(zip(plan.settings("examples").layers, plan.settings("examples").fields, strict=True)))
     for layer in ("conv_a", "conv_b"):
-        assert arrays.examples[layer].values.shape == (5, 4)
-        _assert_same(arrays.examples[layer], direct[layer])
+        assert arrays["examples"][layer].values.shape == (5, 4)
+        _assert_same(arrays["examples"][layer], direct[layer])
 
 
 def test_adding_a_photo_computes_only_its_group_and_gives_the_whole_new_sets_examples(tiny_classifier, tmp_path):
@@ -47,13 +48,13 @@ def test_adding_a_photo_computes_only_its_group_and_gives_the_whole_new_sets_exa
     backbone = _backbone(tiny_classifier)
     cache = Cache(tmp_path / "cache")
     before = _plan(backbone, ["conv_b"], images[:5], examples_per_unit=3)
-    find_examples(before, lambda: backbone, list(before.example_units), cache, _never)
+    find_examples(before, before.units_of("examples"), Making(lambda: backbone, cache, _never, {}, lambda step: None, True))
     after = _plan(backbone, ["conv_b"], images, examples_per_unit=3)
-    assert (before.examples.batch, before.examples.compiled) == (after.examples.batch, after.examples.compiled) == (32, True)
+    assert (before.settings("examples").batch, before.settings("examples").compiled) == (after.settings("examples").batch, after.settings("examples").compiled) == (32, True)
     again = Cache(tmp_path / "cache")
-    groups = find_examples(after, lambda: backbone, list(after.example_units), again, _never)
+    groups = find_examples(after, after.units_of("examples"), Making(lambda: backbone, again, _never, {}, lambda step: None, True))
     assert (again.arrays.hits, again.computed) == (5, 1)
-    fresh = find_examples(after, lambda: backbone, list(after.example_units), Cache(tmp_path / "fresh"), _never)
+    fresh = find_examples(after, after.units_of("examples"), Making(lambda: backbone, Cache(tmp_path / "fresh"), _never, {}, lambda step: None, True))
     _assert_same(merged_examples(after, groups)["conv_b"], merged_examples(after, fresh)["conv_b"])
 
 
@@ -63,8 +64,8 @@ def test_shards_compute_disjoint_groups_that_merge_to_the_single_machines_exampl
     images = _photos(tmp_path, 7)  # fewer photos than k: several examples per photo
     backbone = _backbone(tiny_classifier)
     plan = _plan(backbone, ["conv_a", "conv_b"], images, examples_per_unit=8, filters=4)
-    assert plan.examples.per_image == 2
-    paths = [unit.path for unit in plan.example_units]
+    assert plan.settings("examples").per_image == 2
+    paths = [unit.path for unit in plan.units_of("examples")]
     shared = tmp_path / "shards"
     for half in (paths[::2], paths[1::2]):
         compute_backbone(plan, lambda: backbone, Cache(shared), redo=_never, mine=half.__contains__, drawing=False)
@@ -73,8 +74,8 @@ def test_shards_compute_disjoint_groups_that_merge_to_the_single_machines_exampl
     assert merged_cache.arrays.hits >= len(paths)
     alone = compute_backbone(plan, lambda: backbone, Cache(tmp_path / "alone"), redo=_never)
     for layer in ("conv_a", "conv_b"):
-        _assert_same(from_shards.examples[layer], alone.examples[layer])
-        found = alone.examples[layer]
+        _assert_same(from_shards["examples"][layer], alone["examples"][layer])
+        found = alone["examples"][layer]
         assert found.photos == 7 and (found.image_index[found.values > 0] >= 0).all()
 
 
@@ -111,6 +112,6 @@ def test_photos_read_again_from_their_files_give_the_examples_of_photos_held(tin
     found = []
     for images, cache in ((held, "held"), (lean, "lean")):
         plan = _plan(backbone, ["conv_b"], images, examples_per_unit=3, filters=4)
-        found.append(compute_backbone(plan, lambda: backbone, Cache(tmp_path / cache), redo=_never).examples["conv_b"])
+        found.append(compute_backbone(plan, lambda: backbone, Cache(tmp_path / cache), redo=_never)["examples"]["conv_b"])
     _assert_same(found[1], found[0])
     assert found[0].photos == 7
