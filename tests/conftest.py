@@ -80,5 +80,7 @@ def make_units(kind: str, plan, backbone, units, cache, redo=lambda path: False,
     from generator.units.base import Making
     from generator.units.table import KINDS
 
-    making = Making(lambda: backbone, cache, redo, made or {}, advance or (lambda step: None), drawing)
+    from generator.pipeline.photo_batch import PreparedPhotos
+
+    making = Making(lambda: backbone, cache, redo, made or {}, advance or (lambda step: None), drawing, PreparedPhotos())
     return next(each for each in KINDS if each.name == kind).make(plan, list(units), making)

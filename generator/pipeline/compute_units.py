@@ -14,6 +14,7 @@ from collections.abc import Callable
 from generator.backbones import Backbone
 from generator.cache import Cache
 from generator.pipeline.arrays import BackboneArrays
+from generator.pipeline.photo_batch import PreparedPhotos
 from generator.plan import BackbonePlan
 from generator.units.base import Making
 from generator.units.table import KINDS
@@ -47,8 +48,9 @@ def compute_backbone(
     """
     needed = needed_units(plan, mine)
     made: dict[str, object] = {}
+    photos = PreparedPhotos()
     for kind in KINDS:
-        made[kind.name] = kind.make(plan, needed[kind.name], Making(network, cache, redo, made, advance, drawing))
+        made[kind.name] = kind.make(plan, needed[kind.name], Making(network, cache, redo, made, advance, drawing, photos))
     return BackboneArrays(made)
 
 

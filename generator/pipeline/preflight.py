@@ -19,19 +19,25 @@ PREFLIGHT_FILTERS = 64
 
 
 def architecture_only(spec: BackboneSpec, config: AtlasConfig) -> Backbone:
-    """The backbone's network without downloading weights: seeded random for applications, the file for a model."""
+    """The backbone's network without downloading weights: seeded random for applications; for a model file, the
+    file itself, loaded as the build loads it (``load_spec`` ignores the weights choice for a file)."""
     from generator.tensorflow_import import configure_determinism
 
     configure_determinism()
-    return load_spec(spec, "random", seed=config.seed) if spec.path is None else load_spec(spec, "auto")
+    return load_spec(spec, "random", seed=config.seed) if spec.path is None else load_spec(spec, "auto", seed=config.seed)
 
 
-def preflight(config: AtlasConfig) -> None:
-    """Raise ``ConfigError`` for the first backbone the config does not fit; only checks what can be wrong."""
+def preflight(config: AtlasConfig) -> dict[int, Backbone]:
+    """Raise ``ConfigError`` for the first backbone the config does not fit; only checks what can be wrong.
+
+    Returns the model files it loaded, by their place in ``config.backbones``: the build takes them from here
+    instead of loading each file a second time.
+    """
+    loaded: dict[int, Backbone] = {}
     named = isinstance(config.layers, list)
     wide = config.filters > PREFLIGHT_FILTERS
     store = NetworkStore(config.cache_dir)
-    for spec in config.backbones:
+    for place, spec in enumerate(config.backbones):
         if not (named or wide or spec.path is not None):
             continue
         facts = store.get(network_key(spec, config))  # made with these layers: they exist
@@ -40,6 +46,8 @@ def preflight(config: AtlasConfig) -> None:
             widest = max(layer.channels for layer in facts.layers)
         else:
             architecture = architecture_only(spec, config)
+            if spec.path is not None:
+                loaded[place] = architecture
             label, class_names = f"backbone {architecture.name}", architecture.class_names
             layer_names = select_layers(architecture.model, config.layers, label=label)
             widest = max(channel_count(architecture.model.get_layer(name)) for name in layer_names)
@@ -47,3 +55,4 @@ def preflight(config: AtlasConfig) -> None:
             raise ConfigError(f"filters: {config.filters} is more than any drawn layer of {label} has (at most {widest})")
         if class_names is not None and config.top_k > len(class_names):
             raise ConfigError(f"top_k: {config.top_k} is more than the {len(class_names)} classes of {label}")
+    return loaded

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.backbones import Backbone, load_spec
@@ -65,6 +65,9 @@ class _Build:
     """The set natural examples come from, when it is not the atlas' photos (``examples:``)."""
     remake_facts: bool = False
     """Read every network again instead of its stored facts (``--force``)."""
+    loaded: dict[int, Backbone] = field(default_factory=dict)
+    """Networks loaded before the build (the model files the preflight read), by place in ``config.backbones``;
+    each is taken out when its backbone needs it."""
 
 
 def build(
@@ -83,10 +86,10 @@ def build(
     example_images = _example_images(config, reporter)
     stats.stages["images"] = time.perf_counter() - started
 
-    preflight(config)
+    model_files = preflight(config)
     run = _Build(config, image_set.images, Cache(config.cache_dir), redo_predicate(options.force, options.only),
                  reporter, stats, analysis_mode(len(image_set.images)), example_images,
-                 remake_facts=options.force and not options.only)
+                 remake_facts=options.force and not options.only, loaded=model_files)
     if options.shard is not None:
         _compute_shard(run, options.shard)
         stats.cache_hits, stats.computed = run.cache.arrays.hits, run.cache.computed
@@ -97,8 +100,8 @@ def build(
     draw = Draw(writer, run.cache, run.redo)
     photos = [draw_photo(draw, photo) for photo in plan_photos(run.images)]
     with reporter.session():
-        backbones = [_backbone_stages(run, spec, draw, f"[{index}/{len(config.backbones)}]")
-                     for index, spec in enumerate(config.backbones, 1)]
+        backbones = [_backbone_stages(run, place, draw, f"[{place + 1}/{len(config.backbones)}]")
+                     for place in range(len(config.backbones))]
     stats.cache_hits, stats.computed = run.cache.arrays.hits, run.cache.computed
     atlas = AtlasResult(
         title=config.title,
@@ -138,13 +141,14 @@ def _generated_folder(config: AtlasConfig) -> Writer:
     return writer
 
 
-def _backbone_stages(run: _Build, spec: BackboneSpec, draw: Draw, tag: str) -> BackboneResult:
+def _backbone_stages(run: _Build, place: int, draw: Draw, tag: str) -> BackboneResult:
     """One backbone through the stages: plan it, compute the missing units, draw the missing figures.
 
     The network is loaded only if its facts are not stored or a unit needs computing, and then once.
     """
     started = time.perf_counter()
-    facts, network = _network(run, spec)
+    spec = run.config.backbones[place]
+    facts, network = _network(run, place)
     with _blamed_on(facts):
         plan = plan_backbone(spec, facts, run.images, run.config, run.mode, run.example_images)
         advance = _progress(run.reporter, tag, plan, progress_steps(plan))
@@ -158,15 +162,17 @@ def _backbone_stages(run: _Build, spec: BackboneSpec, draw: Draw, tag: str) -> B
     return result
 
 
-def _network(run: _Build, spec: BackboneSpec) -> tuple[NetworkFacts, Callable[[], Backbone]]:
-    """The network's facts, stored or read from the loaded network, and a loader that builds it once, on demand."""
+def _network(run: _Build, place: int) -> tuple[NetworkFacts, Callable[[], Backbone]]:
+    """The facts of the network of ``config.backbones[place]``, stored or read from the loaded network, and a
+    loader that builds it once, on demand (a model file the preflight loaded is taken from it)."""
+    spec = run.config.backbones[place]
     store, key = NetworkStore(run.config.cache_dir), network_key(spec, run.config)
     stored = None if run.remake_facts else store.get(key)
     loaded: list[Backbone] = []
 
     def network() -> Backbone:
         if not loaded:
-            backbone = _load(spec, run.config)
+            backbone = run.loaded.pop(place) if place in run.loaded else _load(spec, run.config)
             if stored is not None and not same_network(stored, backbone):
                 store.forget(key)
                 raise AtlasError(f"backbone {backbone.name}: its weights are not those its stored facts were made from "
@@ -243,8 +249,8 @@ def _plans(run: _Build) -> list[tuple[BackbonePlan, Callable[[], Backbone]]]:
     """Every backbone's plan with its network loader: the plan every build and every shard makes. Planning a
     backbone whose facts are not stored loads it; its loader keeps it for the compute."""
     plans = []
-    for spec in run.config.backbones:
-        facts, network = _network(run, spec)
+    for place, spec in enumerate(run.config.backbones):
+        facts, network = _network(run, place)
         plans.append((plan_backbone(spec, facts, run.images, run.config, run.mode, run.example_images), network))
     return plans
 

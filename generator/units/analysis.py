@@ -18,7 +18,7 @@ from generator.backbones import Backbone  # at run time on purpose: the networks
 from generator.compute.activations import layer_activations, shown_levels
 from generator.compute.heatmaps import explain
 from generator.pipeline.arrays import ImageAnalysis
-from generator.pipeline.photo_batch import padded_batch
+from generator.pipeline.photo_batch import PreparedPhotos  # noqa: F401  at run time on purpose: it prepares this kind's photos (the code hash)
 from generator.plan import keys, names
 from generator.plan.units import ACTIVATION_CHANNELS, ACTIVATION_LEVELS, ACTIVATION_TILE, IMAGE_BATCH, KindPlan
 from generator.units.base import UnitKind
@@ -96,7 +96,8 @@ class AnalysisKind(UnitKind):
             backbone = making.network()
             for start in range(0, len(missing), settings.batch):
                 batch = [units[index] for index in missing[start : start + settings.batch]]
-                results = [analysis.to_arrays() for analysis in _analyse_batch(settings, backbone, batch)]
+                pixels = making.photos.batch(backbone, [unit.image for unit in batch], settings.batch)
+                results = [analysis.to_arrays() for analysis in _analyse_batch(settings, backbone, batch, pixels)]
                 making.advance("photos")
                 yield from results
 
@@ -105,9 +106,9 @@ class AnalysisKind(UnitKind):
         return {unit.image.id: ImageAnalysis.from_arrays(arrays) for unit, arrays in zip(units, stored, strict=True)}
 
 
-def _analyse_batch(settings: AnalysisSettings, backbone: Backbone, batch: list[AnalysisUnit]) -> list[ImageAnalysis]:
+def _analyse_batch(settings: AnalysisSettings, backbone: Backbone, batch: list[AnalysisUnit],
+                   pixels: np.ndarray) -> list[ImageAnalysis]:
     layers = list(settings.layers)
-    pixels = padded_batch(backbone, [unit.image for unit in batch], settings.batch)
 
     def kept(activations: dict[str, np.ndarray], row: int) -> dict[str, np.ndarray]:
         """What is stored of an image's activations: only what its activation grids show, if it has any."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # types only: what a kind runs is its own module's closure
     from generator.cache import Cache
     from generator.config import AtlasConfig, BackboneSpec
     from generator.images import SourceImage
+    from generator.pipeline.photo_batch import PreparedPhotos
     from generator.plan.network import NetworkFacts
     from generator.plan.units import BackbonePlan, KindPlan
 
@@ -56,6 +57,8 @@ class Making:
     """One step of the progress bar, with what was done."""
     drawing: bool
     """Whether the atlas is drawn after (not in a shard): a kind may then skip what no figure needs."""
+    photos: "PreparedPhotos"
+    """The backbone's photos as its network takes them, each prepared once for every kind."""
 
 
 class UnitKind(ABC):

@@ -20,7 +20,7 @@ import numpy as np
 from generator.ahead import ahead
 from generator.backbones import Backbone  # noqa: F401  at run time on purpose: the networks' preprocessing is this kind's code
 from generator.compute.examples import EXAMPLES_BATCH, PATCH_SIDE, ExampleSearch, TopExamples, batch_candidates, merge
-from generator.pipeline.photo_batch import padded_batch
+from generator.pipeline.photo_batch import PreparedPhotos  # noqa: F401  at run time on purpose: it prepares this kind's photos (the code hash)
 from generator.plan import keys, names
 from generator.plan.units import IMAGE_BATCH, KindPlan, analysis_mode
 from generator.units.base import UnitKind
@@ -136,7 +136,7 @@ def find_examples(plan: BackbonePlan, units: Sequence[ExamplesUnit], making: Mak
         def decoded() -> Iterator[tuple[list[tuple[int, int]], np.ndarray]]:
             for start in range(0, len(photos), settings.batch):
                 batch = photos[start : start + settings.batch]
-                yield batch, padded_batch(backbone, [units[index].images[row] for index, row in batch], settings.batch)
+                yield batch, making.photos.batch(backbone, [units[index].images[row] for index, row in batch], settings.batch)
 
         # the next batch's photos are read and decoded while this one goes through the network (``ahead``)
         for batch, pixels in ahead(decoded()):

@@ -23,7 +23,7 @@ from generator.compute.faithfulness import photo_curves, random_map
 from generator.compute.heatmaps import explain
 from generator.compute.sanity import rank_correlation, randomized
 from generator.pipeline.arrays import ImageAnalysis, PhotoScores
-from generator.pipeline.photo_batch import padded_batch
+from generator.pipeline.photo_batch import PreparedPhotos  # noqa: F401  at run time on purpose: it prepares this kind's photos (the code hash)
 from generator.plan import keys, names
 from generator.plan.units import KindPlan
 from generator.units.base import UnitKind
@@ -116,7 +116,7 @@ class ScoresKind(UnitKind):
                 redrawn.append(randomized(backbone.model, scoring.seed))
             for start in range(0, len(missing), batch_size):
                 batch = [units[index] for index in missing[start : start + batch_size]]
-                pixels = padded_batch(backbone, [unit.image for unit in batch], batch_size)
+                pixels = making.photos.batch(backbone, [unit.image for unit in batch], batch_size)
                 sanity = _sanity(plan, redrawn[0], pixels, [analyses[unit.image.id] for unit in batch])
                 for row, unit in enumerate(batch):
                     scores = _score(plan, backbone, pixels[row], unit, analyses[unit.image.id], sanity[row])

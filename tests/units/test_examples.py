@@ -7,11 +7,16 @@ from generator.cache import Cache
 from generator.compute.examples import top_examples
 from generator.images import SourceImage
 from generator.pipeline.compute_units import compute_backbone
+from generator.pipeline.photo_batch import PreparedPhotos
 from generator.units.base import Making
 from generator.units.examples import find_examples, merged_examples
 from tests.pipeline.test_compute_units import _backbone, _never, _plan
 
 FIELDS = ("values", "image_index", "y", "x", "patches", "response_sum", "fired")
+
+
+def _making(backbone, cache: Cache) -> Making:
+    return Making(lambda: backbone, cache, _never, {}, lambda step: None, True, PreparedPhotos())
 
 
 def _photos(tmp_path, count: int, groups: int = 3) -> list[SourceImage]:
@@ -48,13 +53,13 @@ def test_adding_a_photo_computes_only_its_group_and_gives_the_whole_new_sets_exa
     backbone = _backbone(tiny_classifier)
     cache = Cache(tmp_path / "cache")
     before = _plan(backbone, ["conv_b"], images[:5], examples_per_unit=3)
-    find_examples(before, before.units_of("examples"), Making(lambda: backbone, cache, _never, {}, lambda step: None, True))
+    find_examples(before, before.units_of("examples"), _making(backbone, cache))
     after = _plan(backbone, ["conv_b"], images, examples_per_unit=3)
     assert (before.settings("examples").batch, before.settings("examples").compiled) == (after.settings("examples").batch, after.settings("examples").compiled) == (32, True)
     again = Cache(tmp_path / "cache")
-    groups = find_examples(after, after.units_of("examples"), Making(lambda: backbone, again, _never, {}, lambda step: None, True))
+    groups = find_examples(after, after.units_of("examples"), _making(backbone, again))
     assert (again.arrays.hits, again.computed) == (5, 1)
-    fresh = find_examples(after, after.units_of("examples"), Making(lambda: backbone, Cache(tmp_path / "fresh"), _never, {}, lambda step: None, True))
+    fresh = find_examples(after, after.units_of("examples"), _making(backbone, Cache(tmp_path / "fresh")))
     _assert_same(merged_examples(after, groups)["conv_b"], merged_examples(after, fresh)["conv_b"])
 
 
