@@ -43,7 +43,7 @@ def main() -> None:
     from generator.backbones import load_spec
     from generator.compute.faithfulness import SCORE_BATCH, blurred, photo_curves, random_map
     from generator.config import BackboneSpec
-    from generator.photo_files import load_images
+    from generator.photos.folders import load_images
 
     photo = load_images([str(PROJECT / "data" / "pets-sample")]).images[0]
     rows = []

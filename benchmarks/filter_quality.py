@@ -75,7 +75,7 @@ def best_crops(backbone, layers: list[str], channels: int):
     import numpy as np
 
     from generator.compute.examples import top_examples
-    from generator.photo_files import load_images
+    from generator.photos.folders import load_images
     from generator.paths import SAMPLE_PETS_DIR
 
     photos = load_images([str(SAMPLE_PETS_DIR)]).images

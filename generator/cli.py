@@ -254,14 +254,14 @@ def run_models(args: argparse.Namespace) -> int:
     from generator.tensorflow_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from generator.catalog import print_catalog
+    from generator.backbones.catalog import print_catalog
 
     print_catalog(args.cache_dir)
     return 0
 
 
 def run_fetch_pets(args: argparse.Namespace) -> int:
-    from generator.pets import OFFICIAL_BASE_URL, fetch_pets
+    from generator.photos.pets import OFFICIAL_BASE_URL, fetch_pets
 
     folder = fetch_pets(args.destination, base_url=args.mirror or OFFICIAL_BASE_URL)
     print(f"Oxford-IIIT Pet is in {folder}; build with: keras-atlas build --images {folder} --per-breed 2")

@@ -24,7 +24,7 @@ import numpy as np
 
 from generator.cache.layout import TIERS, CacheLayout
 from generator.cache.store import Store
-from generator.files import write_text_if_changed
+from generator.output.files import write_text_if_changed
 
 def make_key(**parts: Any) -> str:
     """sha256 of the canonical JSON of ``parts`` (sorted keys; tuples as lists)."""

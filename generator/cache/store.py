@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from generator.files import write_bytes_if_changed
+from generator.output.files import write_bytes_if_changed
 
 MAGIC = b"keras-atlas cache 1\n"
 DIGEST_SIZE = 32

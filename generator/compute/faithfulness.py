@@ -22,7 +22,7 @@ import numpy as np
 
 from generator.compute.feed import run_model
 from generator.compute.logits import logits_output
-from generator.curve_area import area
+from generator.formulas.curve_area import area
 
 SCORE_BATCH = 32
 """Perturbed images per pass through the network (the last batch of a photo is padded): one compiled shape."""

@@ -41,7 +41,7 @@ from generator.compute.precision import keras_policy
 from generator.compute.redirected_relu import call_with_redirected_relu, silenceable_relus
 from generator.compute.transforms import Robustness, network_side, random_affine
 from generator.errors import AtlasError
-from generator.filter_run import CAP, CLOSED_FORM, CONVERGED, FilterRun
+from generator.results.filter_run import CAP, CLOSED_FORM, CONVERGED, FilterRun
 
 OBJECTIVES = ("mean+peak", "mean")
 """What an image maximises of its unit's map: half its mean plus half its peak, or (Lucid's, and this atlas'

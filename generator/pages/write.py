@@ -7,12 +7,12 @@ from functools import lru_cache
 
 import jinja2
 
-from generator.breeds import TOP_K as BREED_TOP_K, breed_class, breed_table
+from generator.results.breeds import TOP_K as BREED_TOP_K, breed_class, breed_table
 from generator.pages.markdown import attr, count, md, percent, response, score
 from generator.paths import GENERATED_SUBDIR, TEMPLATES_DIR
 from generator.plan import names
-from generator.results import AtlasResult, BackboneResult
-from generator.scoring import FLAG_AT
+from generator.results.atlas import AtlasResult, BackboneResult
+from generator.results.scoring import FLAG_AT
 
 BEST_RULE = ("the drawn layer and method whose maps score best over the atlas' photos: the mean insertion area minus "
              "the mean deletion area, among the maps that pass the sanity check")

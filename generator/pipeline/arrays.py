@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the draw stage reads its fields; it never imports compute/
-    from generator.filter_run import FilterRun
+    from generator.results.filter_run import FilterRun
 
 
 @dataclass(frozen=True)

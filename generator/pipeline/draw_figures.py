@@ -13,20 +13,19 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
-from generator.breeds import class_rank
+from generator.results.breeds import class_rank
 from generator.cache import Cache
 from generator.classes import decode
 from generator.errors import AtlasError
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.pipeline.arrays import BackboneArrays, LayerFilters
 from generator.plan import names
 from generator.plan.keys import PHOTO_SIDE, THUMBNAIL_SIDE
-from generator.field_box import photo_box
+from generator.formulas.field_box import photo_box
 from generator.plan.units import ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, BackbonePlan, Figure, LayerPlan, PhotoPlan
 from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
@@ -37,14 +36,12 @@ from generator.render.encode import jpeg_bytes, png_bytes, webp_bytes, webp_thum
 from generator.render.mosaic import tile, tile_place
 from generator.render.overlay import map_png
 from generator.render.unit_crops import Crop, unit_strip
-from generator.results import (
+from generator.results.atlas import (
     BackboneResult, ExampleCrop, FilterTile, HeatmapResult, LayerFigure, LayerResult, PhotoResult, UnitResult,
 )
-from generator.scoring import BestHeatmap, LayerScores, MethodScore, best_heatmap, layer_scores
-from generator.writer import Writer
-
-if TYPE_CHECKING:  # types only: the draw stage's code hash leaves compute/ out
-    from generator.compute.examples import TopExamples
+from generator.results.top_examples import TopExamples
+from generator.results.scoring import BestHeatmap, LayerScores, MethodScore, best_heatmap, layer_scores
+from generator.output.writer import Writer
 
 
 @dataclass

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from generator.backbones import Backbone  # at run time on purpose: the networks' preprocessing is part of the code
-import generator.images  # noqa: F401  at run time on purpose: photos are resized by its code (the code hash)
+import generator.photos.image  # noqa: F401  at run time on purpose: photos are resized by its code (the code hash)
 
 if TYPE_CHECKING:
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
 
 KEPT_BYTES = 256 * 2**20
 """The prepared photos one backbone keeps for the next kind (the most recent first): the atlas' photos at any

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from generator.cache.layout import CacheLayout
 from generator.config import AtlasConfig
-from generator.files import write_text_if_changed
+from generator.output.files import write_text_if_changed
 
 
 @dataclass

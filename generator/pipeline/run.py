@@ -21,8 +21,8 @@ from generator.backbones import Backbone, load_spec
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
 from generator.errors import AtlasError, ConfigError
-from generator.images import SourceImage
-from generator.photo_files import ImageSet, load_images
+from generator.photos.image import SourceImage
+from generator.photos.folders import ImageSet, load_images
 from generator.paths import GENERATED_SUBDIR
 from generator.pipeline.compute_units import compute_backbone, progress_steps
 from generator.pipeline.draw_figures import Draw, draw_backbone, draw_photo
@@ -33,9 +33,9 @@ from generator.plan.select import shard_loads
 from generator.plan.backbone import plan_backbone, plan_photos
 from generator.plan.network import NetworkFacts, NetworkStore, facts_of, network_key, same_network
 from generator.progress import Reporter
-from generator.results import AtlasResult, BackboneResult
-from generator.safety import GENERATED_MARKER, check_output_folders
-from generator.writer import Writer
+from generator.results.atlas import AtlasResult, BackboneResult
+from generator.output.safety import GENERATED_MARKER, check_output_folders
+from generator.output.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def _example_images(config: AtlasConfig, reporter: Reporter) -> list[SourceImage
 
 def _generated_folder(config: AtlasConfig) -> Writer:
     """The writer of the docs folder's generated sub-folder, marked as Keras Atlas' own (see ``safety``)."""
-    from generator.site import prepare_docs_dir
+    from generator.output.site import prepare_docs_dir
 
     prepare_docs_dir(config.docs_dir)
     writer = Writer(Path(config.docs_dir) / GENERATED_SUBDIR)
@@ -190,7 +190,7 @@ def _network(run: _Build, place: int) -> tuple[NetworkFacts, Callable[[], Backbo
 def _pages_and_site(run: _Build, atlas: AtlasResult, draw: Draw, started: float) -> None:
     """Write the pages, remove what this build did not produce, remember the keys it used, build the site."""
     from generator.pages import navigation, write_pages
-    from generator.site import build_site, hand_written_pages
+    from generator.output.site import build_site, hand_written_pages
 
     stats, pages_started = run.stats, time.perf_counter()
     write_pages(atlas, draw.writer)

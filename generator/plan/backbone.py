@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from generator.breeds import scored_class
+from generator.results.breeds import scored_class
 from generator.compute.cams import METHODS
 from generator.config import AtlasConfig, BackboneSpec
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.plan import keys, names
 from generator.plan.network import NetworkFacts, NetworkLayer
 from generator.registry import APPLICATIONS

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import posixpath
 
-from generator.images import slugify
+from generator.photos.image import slugify
 
 # Unit paths
 

@@ -30,7 +30,7 @@ from generator.compute.receptive_field import receptive_field
 from generator.compute.summary import LayerRow, Summary, architecture_dot, layer_summary
 from generator.config import AtlasConfig, BackboneSpec
 from generator.errors import ConfigError
-from generator.files import write_text_if_changed
+from generator.output.files import write_text_if_changed
 from generator.weights import KERAS_CACHE, Provenance
 from generator.weights.sources import package_sources
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the plan is read by the drawing side, which never imports compute/
     from generator.compute.summary import Summary
     from generator.units.filters import FiltersUnit
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
     from generator.weights import Provenance
 
 IMAGE_BATCH = 4

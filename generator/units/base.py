@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # types only: what a kind runs is its own module's closure
     from generator.backbones import Backbone
     from generator.cache import Cache
     from generator.config import AtlasConfig, BackboneSpec
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
     from generator.pipeline.photo_batch import PreparedPhotos
     from generator.plan.network import NetworkFacts
     from generator.plan.units import BackbonePlan, KindPlan

@@ -19,14 +19,15 @@ import numpy as np
 
 from generator.ahead import ahead
 from generator.backbones import Backbone  # noqa: F401  at run time on purpose: the networks' preprocessing is this kind's code
-from generator.compute.examples import EXAMPLES_BATCH, PATCH_SIDE, ExampleSearch, TopExamples, batch_candidates, merge
+from generator.compute.examples import EXAMPLES_BATCH, PATCH_SIDE, ExampleSearch, batch_candidates
+from generator.results.top_examples import TopExamples, merge
 from generator.pipeline.photo_batch import PreparedPhotos  # noqa: F401  at run time on purpose: it prepares this kind's photos (the code hash)
 from generator.plan import keys, names
 from generator.plan.units import IMAGE_BATCH, KindPlan, analysis_mode
 from generator.units.base import UnitKind
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
     from generator.plan.units import BackbonePlan
     from generator.units.base import Making, PlanContext
 

@@ -16,7 +16,7 @@ import numpy as np
 from generator.backbones import Backbone  # noqa: F401  at run time on purpose: the networks' code is this kind's code
 from generator.compute.filters import Recipe, filter_peaks, optimise_filters
 from generator.compute.recipes import recipe_for
-from generator.filter_run import FilterRun
+from generator.results.filter_run import FilterRun
 from generator.pipeline.arrays import LayerFilters
 from generator.plan import keys, names
 from generator.plan.units import KindPlan

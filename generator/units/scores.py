@@ -29,7 +29,7 @@ from generator.plan.units import KindPlan
 from generator.units.base import UnitKind
 
 if TYPE_CHECKING:  # types only: the cache and the plan do not shape the arrays
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
     from generator.plan.units import BackbonePlan
     from generator.units.base import Making, PlanContext
 

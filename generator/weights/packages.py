@@ -17,7 +17,7 @@ from pathlib import Path
 
 from generator.cache.layout import CacheLayout
 from generator.errors import AtlasError
-from generator.files import file_digest, write_bytes_if_changed
+from generator.output.files import file_digest, write_bytes_if_changed
 
 
 @dataclass(frozen=True)

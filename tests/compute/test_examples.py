@@ -6,7 +6,7 @@ import pytest
 
 from generator.compute.activations import layer_activations
 from generator.compute.examples import TopExamples, merge, top_examples
-from generator.field_box import field_box
+from generator.formulas.field_box import field_box
 from tests.compute.test_filters import _stripes_dataset
 
 

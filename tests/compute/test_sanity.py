@@ -5,7 +5,7 @@ import pytest
 
 from generator.compute.heatmaps import explain
 from generator.compute.sanity import rank_correlation, randomized, ranks, sanity
-from generator.scoring import FLAG_AT, flagged
+from generator.results.scoring import FLAG_AT, flagged
 from tests.compute.test_heatmaps import corner_model
 
 

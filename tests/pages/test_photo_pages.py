@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from generator.cache import Cache
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.pages.write import render
 from tests.conftest import arrays_of
 from generator.pipeline.arrays import ImageAnalysis
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.plan import names
-from generator.results import PhotoResult
-from generator.writer import Writer
+from generator.results.atlas import PhotoResult
+from generator.output.writer import Writer
 from tests.pipeline.test_compute_units import _backbone, _plan
 
 IDS = ("first", "second", "third")

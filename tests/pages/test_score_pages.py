@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from generator.cache import Cache
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.pages.write import render
 from tests.conftest import arrays_of
 from generator.pipeline.arrays import ImageAnalysis, PhotoScores
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.plan import names
-from generator.results import PhotoResult
+from generator.results.atlas import PhotoResult
 from generator.pages.write import BEST_RULE as RULE
 from tests.pipeline.test_compute_units import _backbone, _plan
-from generator.writer import Writer
+from generator.output.writer import Writer
 
 IDS = ("first", "second", "third")
 METHODS = ("gradcam", "layercam")

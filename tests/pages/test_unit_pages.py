@@ -7,14 +7,14 @@ import pytest
 
 from generator.cache import Cache
 from generator.compute.examples import TopExamples
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.pages.write import render
 from tests.conftest import arrays_of
 from generator.pipeline.arrays import ImageAnalysis
 from generator.pipeline.draw_figures import Draw, draw_backbone
 from generator.plan import names
-from generator.results import PhotoResult
-from generator.writer import Writer
+from generator.results.atlas import PhotoResult
+from generator.output.writer import Writer
 from tests.pipeline.test_compute_units import _backbone, _plan
 
 IDS = ("first", "second", "third")
@@ -80,7 +80,7 @@ def test_the_printed_strongest_mean_and_share_fired_are_the_activations_own_reco
     import re
 
     from generator.compute.activations import layer_activations
-    from generator.photo_files import load_images
+    from generator.photos.folders import load_images
     from generator.pages.markdown import percent, response
     from generator.pipeline.compute_units import compute_backbone
     from tests.pipeline.test_compute_units import _never

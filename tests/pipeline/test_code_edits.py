@@ -90,7 +90,7 @@ def _replace(root: Path, relative: str, old: str, new: str) -> None:
     ("generator/compute/faithfulness.py", UNITS["scores"], FIGURES["scores chart"]),
     ("generator/compute/examples.py", UNITS["examples"], FIGURES["crops"]),
     # every unit that takes photos resizes them with this code (pipeline/photo_batch.py)
-    ("generator/images.py", UNITS["analysis"] + UNITS["scores"] + UNITS["examples"], ALL_FIGURES),
+    ("generator/photos/image.py", UNITS["analysis"] + UNITS["scores"] + UNITS["examples"], ALL_FIGURES),
     # each unit kind's module is its keys' code: an edit recomputes that kind (and what reads it) alone
     ("generator/units/filters.py", UNITS["filters"], FIGURES["filters"]),
     ("generator/units/analysis.py", UNITS["analysis"] + UNITS["scores"], FIGURES["per image"] + FIGURES["scores chart"]),
@@ -115,7 +115,7 @@ def test_edits_that_shape_no_value_redo_nothing(project):
              '        _app("convnext_tiny", "ConvNeXtTiny", "convnext", 224, "convnext"),\n'
              '        _app("convnext_pico", "ConvNeXtPico", "convnext", 224, "convnext"),')
     _replace(project, "generator/pages/write.py", "among the maps that pass the sanity check", "among the sane maps")
-    _replace(project, "generator/photo_files.py", 'species_names = {"1": "cat", "2": "dog"}',
+    _replace(project, "generator/photos/folders.py", 'species_names = {"1": "cat", "2": "dog"}',
              'species_names = {"1": "cat", "2": "dog", "3": "rabbit"}')
     _replace(project, "generator/compute/filters.py", '"""Every parameter of a filter visualisation', '"""All parameters of a filter visualisation')
     # code that decides which units there are and what their keys hold, never a value: the plan's types and paths,

@@ -7,7 +7,7 @@ import pytest
 from generator.backbones import Backbone
 from generator.cache import Cache
 from generator.config import AtlasConfig, BackboneSpec
-from generator.photo_files import load_images
+from generator.photos.folders import load_images
 from generator.pipeline.compute_units import compute_backbone
 from generator.plan import IMAGE_BATCH, analysis_mode
 from generator.plan.backbone import plan_backbone
@@ -88,7 +88,7 @@ def test_filter_images_are_computed_only_for_mosaics_still_to_draw(tiny_classifi
 
 def test_a_batch_of_photos_with_different_top1_classes_explains_each_photos_own_class(tmp_path):
     """The build analyses photos four at a time: photo 1's maps must explain photo 1's class, not photo 0's."""
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
     from tests.compute.test_heatmaps import corner_model
 
     model = corner_model()
@@ -142,7 +142,7 @@ def test_the_scores_unit_scores_each_photos_own_maps_for_its_own_class_the_same_
     of that photo's own maps; a photo scored alone gets the same bits (its re-drawn maps come from a padded batch);
     and the real maps beat the chance level, which a map of another photo would not."""
     from generator.compute.faithfulness import photo_curves
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
     from tests.compute.test_heatmaps import corner_model
 
     backbone = _backbone(corner_model())

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from generator.cache import Cache
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from tests.conftest import arrays_of
 from generator.pipeline.arrays import ImageAnalysis
 from generator.pipeline.draw_figures import Draw, draw_backbone
-from generator.writer import Writer
+from generator.output.writer import Writer
 from tests.pipeline.test_compute_units import _backbone, _plan
 
 
@@ -102,7 +102,7 @@ def test_a_units_crop_of_a_non_square_photo_is_centred_on_the_pattern_that_excit
     import keras
 
     from generator.compute.examples import top_examples
-    from generator.field_box import photo_box
+    from generator.formulas.field_box import photo_box
     from generator.render.unit_crops import Crop, crop_image
 
     pixels = np.zeros((120, 200, 3), np.uint8)

@@ -16,7 +16,7 @@ from PIL import Image
 
 from generator.config import AtlasConfig, load_config
 from generator.errors import AtlasError
-from generator.photo_files import load_images
+from generator.photos.folders import load_images
 
 from tests.conftest import gradient_image, make_tiny_classifier
 

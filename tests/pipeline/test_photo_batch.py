@@ -4,7 +4,7 @@ the photos preprocessed together (what every kind computed from before)."""
 import numpy as np
 
 from generator.cache import Cache
-from generator.photo_files import load_images
+from generator.photos.folders import load_images
 from generator.pipeline import compute_units
 from generator.pipeline.compute_units import compute_backbone
 from generator.pipeline.photo_batch import PreparedPhotos

@@ -8,7 +8,7 @@ import pytest
 
 from generator.config import AtlasConfig, BackboneSpec, RecipeOverrides
 from generator.errors import AtlasError
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.plan.backbone import plan_backbone
 from generator.plan.network import facts_of
 from tests.pipeline.test_compute_units import _backbone

@@ -51,8 +51,8 @@ def test_each_unit_kind_follows_its_own_code_and_no_page_code():
     filters, analysis, scores, examples, figures = (
         _relative(root) for root in (*KIND_MODULES.values(), keys.FIGURES_CODE))
     assert {"compute/filters.py", "compute/fourier.py", "backbones/__init__.py", "units/filters.py"} <= filters
-    assert {"compute/heatmaps.py", "compute/cams/gradcam.py", "images.py", "units/analysis.py"} <= analysis
-    assert {"render/overlay.py", "render/encode.py", "images.py", "pipeline/draw_figures.py"} <= figures
+    assert {"compute/heatmaps.py", "compute/cams/gradcam.py", "photos/image.py", "units/analysis.py"} <= analysis
+    assert {"render/overlay.py", "render/encode.py", "photos/image.py", "pipeline/draw_figures.py"} <= figures
     assert "compute/heatmaps.py" not in filters and "compute/filters.py" not in analysis
     kinds = [filters, analysis, scores, examples]
     for closure, module in zip(kinds, KIND_MODULES.values(), strict=True):  # no kind holds another kind
@@ -61,7 +61,7 @@ def test_each_unit_kind_follows_its_own_code_and_no_page_code():
     # the plan's types, keys, paths and selection shape no array: what they decide is in the keys as values
     assert not {path for closure in kinds for path in closure if path.startswith(("render/", "plan/"))}
     for closure in (*kinds, figures):
-        assert not {"cli.py", "site.py", "pages/write.py", "pipeline/run.py", "pipeline/compute_units.py",
+        assert not {"cli.py", "output/site.py", "pages/write.py", "pipeline/run.py", "pipeline/compute_units.py",
                     "units/table.py"} & closure
 
 

@@ -10,7 +10,7 @@ from tests.pipeline.test_compute_units import _backbone
 
 
 def test_stored_facts_round_trip_and_plan_what_the_network_plans(tiny_classifier, tmp_path, sample_photos):
-    from generator.photo_files import load_images
+    from generator.photos.folders import load_images
 
     config = AtlasConfig(backbones=[{"name": "vgg16"}], images=["x"], layers=["conv_a", "conv_b"], cam=["gradcam"])
     facts = facts_of(_backbone(tiny_classifier), config)

@@ -5,7 +5,7 @@ import numpy as np
 
 from generator.cache import Cache
 from generator.compute.examples import top_examples
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.pipeline.compute_units import compute_backbone
 from generator.pipeline.photo_batch import PreparedPhotos
 from generator.units.base import Making
@@ -106,7 +106,7 @@ def test_photos_read_again_from_their_files_give_the_examples_of_photos_held(tin
     decoded again from the files, one batch ahead of the network; the examples are those of the held photos."""
     from PIL import Image
 
-    from generator.photo_files import load_images
+    from generator.photos.folders import load_images
 
     for image in _photos(tmp_path, 7):
         Image.fromarray(image.pixels).save(image.path)

@@ -1,7 +1,7 @@
 """The table of unit kinds: every kind planned and made in an order where each reads only the kinds before it,
 and the compute stage's choice of units and progress steps taken from the kinds alone."""
 
-from generator.images import SourceImage
+from generator.photos.image import SourceImage
 from generator.pipeline.compute_units import needed_units, progress_steps
 from generator.units.table import KINDS
 from tests.pipeline.test_compute_units import _backbone, _plan

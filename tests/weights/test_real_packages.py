@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from generator.backbones import load
-from generator.photo_files import load_images
+from generator.photos.folders import load_images
 from generator.paths import SAMPLE_PETS_DIR
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from generator.errors import AtlasError
-from generator.images import _decode_again, decode_image
-from generator.photo_files import is_oxford_pets_folder, load_images
+from generator.photos.image import _decode_again, decode_image
+from generator.photos.folders import is_oxford_pets_folder, load_images
 
 from tests.conftest import gradient_image
 
@@ -98,7 +98,7 @@ def test_the_sample_photos_load(sample_photos):
 
 def test_a_photo_of_exactly_40_megapixels_is_used_and_one_a_column_larger_is_skipped(tmp_path):
     """The decompression-bomb guard's boundary: 8000 x 5000 is 40,000,000 pixels, 8001 x 5000 is over it."""
-    from generator.images import MAX_PIXELS
+    from generator.photos.image import MAX_PIXELS
 
     assert MAX_PIXELS == 40_000_000
     Image.new("1", (8000, 5000), 1).save(tmp_path / "at-the-limit.png")
@@ -145,7 +145,7 @@ def test_progress_counts_every_file_skipped_ones_included(tmp_path):
 
 
 def test_a_photo_is_resized_to_height_by_width_stretched_where_the_aspects_differ():
-    from generator.images import SourceImage
+    from generator.photos.image import SourceImage
 
     pixels = np.zeros((120, 200, 3), np.uint8)
     pixels[:60, 100:] = 255  # the top right quarter

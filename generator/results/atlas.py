@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from generator.classes import Prediction
-from generator.filter_run import FilterRun
+from generator.results.filter_run import FilterRun
 from generator.plan.units import LayerFacts
-from generator.scoring import BestHeatmap, MethodScore
+from generator.results.scoring import BestHeatmap, MethodScore
 from generator.weights import Provenance
 
 if TYPE_CHECKING:

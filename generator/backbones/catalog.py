@@ -11,7 +11,7 @@ from pathlib import Path
 
 from generator.cache.layout import CacheLayout
 from generator.registry import APPLICATIONS
-from generator.files import write_text_if_changed
+from generator.output.files import write_text_if_changed
 
 
 def parameter_counts(cache_dir: Path, progress=None) -> dict[str, int]:

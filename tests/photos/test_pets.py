@@ -10,8 +10,8 @@ from functools import partial
 import pytest
 
 from generator.errors import AtlasError
-from generator.photo_files import is_oxford_pets_folder, load_images
-from generator.pets import ARCHIVES, Archive, fetch_pets
+from generator.photos.folders import is_oxford_pets_folder, load_images
+from generator.photos.pets import ARCHIVES, Archive, fetch_pets
 
 from tests.conftest import gradient_image
 

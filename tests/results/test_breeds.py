@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.breeds import BREED_CLASSES_FILE, breed_classes, breed_table, class_rank
+from generator.results.breeds import BREED_CLASSES_FILE, breed_classes, breed_table, class_rank
 from generator.classes import imagenet_class_names
 from tests.conftest import PROJECT_ROOT
 
@@ -202,6 +202,6 @@ def test_a_network_that_cannot_score_a_breed_leaves_the_next_network_scored():
 
 
 def test_a_breed_spelt_with_spaces_finds_its_class():
-    from generator.breeds import breed_class
+    from generator.results.breeds import breed_class
 
     assert breed_class("great pyrenees") == breed_classes()["great_pyrenees"] == "Great_Pyrenees"

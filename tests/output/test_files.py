@@ -3,7 +3,7 @@
 import os
 import stat
 
-from generator.files import write_bytes_if_changed
+from generator.output.files import write_bytes_if_changed
 
 
 def test_writes_only_when_bytes_change_and_leaves_no_temporary_file(tmp_path):

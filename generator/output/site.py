@@ -17,7 +17,7 @@ import yaml
 from generator.cache.layout import CacheLayout
 from generator.config import AtlasConfig
 from generator.errors import AtlasError
-from generator.files import write_text_if_changed
+from generator.output.files import write_text_if_changed
 from generator.paths import GENERATED_SUBDIR, PROJECT_ROOT
 
 MKDOCS_CONFIG = PROJECT_ROOT / "mkdocs.yml"

@@ -4,9 +4,9 @@ the best heatmap's rule."""
 import numpy as np
 import pytest
 
-from generator.curve_area import area
+from generator.formulas.curve_area import area
 from generator.pipeline.arrays import PhotoScores
-from generator.scoring import best_heatmap, flagged, layer_scores
+from generator.results.scoring import best_heatmap, flagged, layer_scores
 
 
 def test_the_area_is_the_trapezoid_rule_over_equal_steps():

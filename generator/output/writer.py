@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.files import write_bytes_if_changed
+from generator.output.files import write_bytes_if_changed
 
 
 class Writer:

@@ -7,7 +7,7 @@ import pytest
 from generator.config import load_config
 from generator.errors import AtlasError
 from generator.paths import SAMPLE_PETS_DIR
-from generator.safety import GENERATED_MARKER, check_output_folders
+from generator.output.safety import GENERATED_MARKER, check_output_folders
 
 
 def config(tmp_path, **overrides):

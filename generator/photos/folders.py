@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from generator.errors import AtlasError, ConfigError
-from generator.images import IMAGE_SUFFIXES, SourceImage, decode_image, slugify
+from generator.photos.image import IMAGE_SUFFIXES, SourceImage, decode_image, slugify
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.curve_area import area
+from generator.formulas.curve_area import area
 
 FLAG_AT = 0.5
 """Mean rank correlation with the re-drawn network's maps at which a method and layer are flagged: their maps
