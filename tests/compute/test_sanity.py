@@ -46,6 +46,17 @@ def test_an_edge_detector_is_flagged_and_grad_cam_of_a_network_that_learned_is_n
 
 
 
+def test_the_api_re_draws_with_seed_0_by_default_and_gives_float32_correlations():
+    """Its default is the build's seed (``ScoreSettings.seed`` defaults to the atlas' 0): a notebook's numbers are
+    the pages'; and the correlations are stored as float32, like every score."""
+    model = corner_model()
+    photos, classes = _photos()
+    default = sanity(_gradcam(classes), model, photos)["gradcam"]
+    assert default.dtype == np.float32
+    np.testing.assert_array_equal(default, sanity(_gradcam(classes), model, photos, seed=0)["gradcam"])
+    assert not np.array_equal(default, sanity(_gradcam(classes), model, photos, seed=1)["gradcam"])
+
+
 def test_re_drawn_weights_are_seeded_and_new():
     model = corner_model()
     first, again, other = randomized(model, 0), randomized(model, 0), randomized(model, 1)
