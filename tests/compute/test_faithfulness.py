@@ -84,3 +84,18 @@ def test_mismatched_inputs_are_refused(patch_network):
         deletion_insertion(patch_network, _photo(), [], [0])
     with pytest.raises(ValueError, match="steps"):
         deletion_insertion(patch_network, _photo(), [_maps()["patch"]], [0], steps=0)
+
+
+def test_the_api_scores_with_the_builds_defaults_and_passes_its_seed_on(patch_network):
+    """The notebook API's defaults are the atlas' (16 steps, seed 0), and a seed given reaches the random order
+    that breaks a flat map's ties: its curves are the engine's own for that seed, and another seed's differ."""
+    from generator.compute.faithfulness import photo_curves
+
+    flat = np.full((SIDE, SIDE), 0.5, np.float32)
+    default = deletion_insertion(patch_network, _photo(), [flat], [0])
+    assert default.deletion.shape == (1, 17)
+    np.testing.assert_array_equal(default.deletion, deletion_insertion(patch_network, _photo(), [flat], [0], seed=0).deletion)
+    seeded = deletion_insertion(patch_network, _photo(), [flat], [0], steps=8, seed=5)
+    engine = photo_curves(patch_network, _photo()[0], [flat], 0, steps=8, seed=5)
+    np.testing.assert_array_equal(seeded.deletion, engine.deletion)
+    assert not np.array_equal(seeded.deletion, deletion_insertion(patch_network, _photo(), [flat], [0], steps=8).deletion)
