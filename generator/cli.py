@@ -21,21 +21,6 @@ EPILOG = """examples:
 """
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _layers(text: str) -> int | str | list[str]:
-    if text == "all":
-        return text
-    if text.isdigit():
-        return _positive_int(text)
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keras-atlas",
@@ -53,41 +38,10 @@ def make_parser() -> argparse.ArgumentParser:
                        help="backbone NAME or NAME:key=value,..., or a model file PATH.keras (or .h5) with the same "
                             "options (repeatable; replaces the config's list), e.g. mobilenet:alpha=0.25 or "
                             "models/my_net.keras:classes=classes.txt")
-    build.add_argument("--images", action="append", metavar="PATH", help="image file, folder or glob (repeatable)")
-    build.add_argument("--per-breed", type=_positive_int, metavar="N", help="with an Oxford-IIIT Pet folder: N images per breed")
-    build.add_argument("--examples", action="append", metavar="PATH",
-                       help="where each unit's natural examples come from: image file, folder, glob or Oxford-IIIT Pet "
-                            "folder (repeatable; default: the atlas' images)")
-    build.add_argument("--examples-per-breed", type=_positive_int, metavar="N",
-                       help="with an Oxford-IIIT Pet folder as --examples: N photos per breed")
-    build.add_argument("--examples-per-unit", type=int, metavar="K",
-                       help="photo crops shown per unit on the units pages (default 8; 0: none)")
-    build.add_argument("--weights", metavar="auto|imagenet|package|random|PATH",
-                       help="weights of every backbone (default auto: Keras' ImageNet weights, else a registry package)")
-    build.add_argument("--allow-untrained", action="store_true", default=None,
-                       help="with auto: draw an untrained network (marked as such) when no trained weights can be had")
-    build.add_argument("--profile", choices=("quick", "publish"),
-                       help="preset for layers, filters, size and steps: quick (CPU, minutes) or publish (GPU runners; no "
-                            "units pages unless --examples-per-unit is given, to stay under 1 GB)")
-    build.add_argument("--layers", type=_layers, metavar="N|all|NAMES",
-                       help="N conv layers spread evenly (first and last included), 'all', or comma-separated names")
-    build.add_argument("--filters", type=_positive_int, metavar="N", help="filters per mosaic (default 64)")
-    build.add_argument("--size", type=_positive_int, metavar="PX", help="filter image size in pixels (default 64)")
+    _setting_flags(build)
     build.add_argument("--shards-for", type=float, metavar="MINUTES",
                        help="build nothing: print, as JSON for a CI matrix, the fewest shards that each take at most "
                             "MINUTES on runners computing --runner-gmacs (each planned at 80 %% of it)")
-    build.add_argument("--runner-gmacs", type=float, metavar="RATE",
-                       help="billions of multiply-accumulates a second a shard's runner computes, by the cost model "
-                            "(default 6: 2 CPU cores; a shard's build logs the rate it reached)")
-    build.add_argument("--steps", type=int, metavar="N", help="the most optimisation steps per filter image; a layer stops sooner once its images stop improving (default 40)")
-    build.add_argument("--top-k", type=_positive_int, metavar="K", help="predictions listed per image (default 3)")
-    build.add_argument("--class-index", type=int, metavar="I", help="explain class I instead of each image's top-1")
-    build.add_argument("--seed", type=int, metavar="N", help="seed of random weights and filter noise (default 0)")
-    build.add_argument("--title", help="site title")
-    build.add_argument("--docs-dir", type=Path, metavar="DIR", help="MkDocs docs folder (default site_src)")
-    build.add_argument("--site-dir", type=Path, metavar="DIR", help="built site folder (default site)")
-    build.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache of computed arrays (default .atlas-cache)")
-    build.add_argument("--no-site", action="store_true", help="generate Markdown and images, skip mkdocs build")
     build.add_argument("--quiet", action="store_true",
                        help="no progress bars or summaries (errors still print; the log next to the cache has it all)")
     build.add_argument("--force", action="store_true", help="recompute and redraw everything instead of reading the cache")
@@ -135,34 +89,48 @@ def _version() -> str:
     return __version__
 
 
-def build_overrides(args: argparse.Namespace) -> dict:
-    """Config keys set by flags (None means 'not given')."""
-    from generator.config import parse_model_spec
+def _setting_flags(build: argparse.ArgumentParser) -> None:
+    """A flag per setting that declares one (``generator.settings``): its name, metavar and help, with the default,
+    from the declaration; a ``bool`` setting's flag is a switch, a list's repeats."""
+    from generator.settings import SETTINGS
 
-    return {
-        "backbones": [parse_model_spec(spec) for spec in args.models] if args.models else None,
-        "images": args.images,
-        "per_breed": args.per_breed,
-        "examples": args.examples,
-        "examples_per_breed": args.examples_per_breed,
-        "examples_per_unit": args.examples_per_unit,
-        "weights": args.weights,
-        "allow_untrained": args.allow_untrained,
-        "profile": args.profile,
-        "layers": args.layers,
-        "filters": args.filters,
-        "size": args.size,
-        "steps": args.steps,
-        "top_k": args.top_k,
-        "class_index": args.class_index,
-        "seed": args.seed,
-        "title": args.title,
-        "docs_dir": args.docs_dir,
-        "site_dir": args.site_dir,
-        "cache_dir": args.cache_dir,
-        "build_site": False if args.no_site else None,
-        "runner_gmacs": args.runner_gmacs,
-    }
+    for name, setting in SETTINGS.items():
+        if setting.flag is None:
+            continue
+        text = setting.flag_help or " ".join(setting.help.split()).rstrip(".")
+        if setting.type is bool:
+            build.add_argument(setting.flag, dest=name, action="store_const", const=setting.switch, default=None,
+                               help=text)
+            continue
+        if setting.default is not None:
+            shown = ",".join(setting.default) if isinstance(setting.default, tuple) else setting.default
+            text += f" (default {shown})"
+        repeats = _is_list(setting.type)
+        build.add_argument(setting.flag, dest=name, type=setting.parse or _scalar(setting.type), metavar=setting.metavar,
+                           action="append" if repeats else "store", help=text + (" (repeatable)" if repeats else ""))
+
+
+def _is_list(annotation) -> bool:
+    return getattr(annotation, "__origin__", None) is list or any(
+        getattr(member, "__origin__", None) is list for member in getattr(annotation, "__args__", ()))
+
+
+def _scalar(annotation) -> type:
+    """The type a flag's text is read as: the setting's (``int | None`` -> ``int``), else ``str``."""
+    for candidate in (int, float, Path):
+        if annotation is candidate or candidate in getattr(annotation, "__args__", ()):
+            return candidate
+    return str
+
+
+def build_overrides(args: argparse.Namespace) -> dict:
+    """Config keys set by flags (None means 'not given'): every setting's flag, and ``--model`` for the backbones."""
+    from generator.config import parse_model_spec
+    from generator.settings import SETTINGS
+
+    overrides = {name: getattr(args, name) for name, setting in SETTINGS.items() if setting.flag is not None}
+    overrides["backbones"] = [parse_model_spec(spec) for spec in args.models] if args.models else None
+    return overrides
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The atlas configuration: ``atlas.yml`` merged with command-line flags, validated once, up front.
 
-Every option is declared here with its type, default and a one-line docstring (the style of mkdocs'
-``config/defaults.py``). Validation errors become one line per problem that names the key's path, for example
+Every setting is declared once in ``generator.settings`` (type, default, bounds, help, flag, profiles) and the
+model is made from those declarations; the backbones' entries and the checks across settings are here. Validation errors become one line per problem that names the key's path, for example
 ``atlas.yml: backbones[2].alpha: 0.3 is not allowed for mobilenet; allowed: 0.25, 0.5, 0.75, 1.0``.
 """
 
@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from generator.registry import APPLICATIONS, unknown_backbone_message
 from generator.errors import ConfigError
+from generator.settings import PROFILES, SETTINGS, Setting
 
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
@@ -105,88 +106,15 @@ class BackboneSpec(BaseModel):
         return "-".join(parts)
 
 
-PROFILES: dict[str, dict[str, Any]] = {
-    "quick": {"layers": 3, "filters": 64, "size": 64, "steps": 24, "faithfulness_steps": 4},
-    "publish": {"layers": "all", "filters": 64, "size": 128, "steps": 256, "faithfulness_steps": 16,
-                "examples_per_unit": 0},
-}
-"""Presets for settings the config and flags leave unset: ``quick`` builds on 2 CPU cores in minutes,
-``publish`` (every layer, larger images, more steps) is meant for GPU runners. ``quick`` scores heatmaps
-with 4 steps: at 8 they doubled the default atlas' cold build on 2 cores (``benchmarks/README.md``).
-``publish`` draws no units pages unless asked: the whole atlas is projected at 0.97 GB without them, and their
-strips and pages at 0.54 GB more, over the 1 GB a static host such as GitHub Pages takes."""
-
-
-class AtlasConfig(BaseModel):
-    """A whole atlas: which networks, which photos, what to compute, and where to write it."""
+class _AtlasFields(BaseModel):
+    """The part of ``AtlasConfig`` that is not a plain setting: the backbones and the checks across settings."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = "Keras Atlas"
-    """Site title."""
-    profile: Literal["quick", "publish"] | None = None
-    """Preset for layers, filters, size, steps and faithfulness steps; explicit settings win."""
     backbones: list[BackboneSpec] = Field(min_length=1)
     """Networks to draw; each entry is a name or a mapping with options."""
-    images: list[str] = Field(default_factory=lambda: ["data/pets-sample"], min_length=1)
-    """Image files, folders or globs (JPEG, PNG, WebP); an Oxford-IIIT Pet folder is recognised."""
-    per_breed: int | None = Field(default=None, ge=1)
-    """With an Oxford-IIIT Pet folder: take this many images of each breed."""
-    weights: str = "auto"
-    """``auto`` (Keras' ImageNet weights, else a registry-package source), ``imagenet``, ``package``, ``random``
-    (untrained, seeded) or a weights file path."""
-    allow_untrained: bool = False
-    """With ``auto``: use an untrained network, marked as such, when no trained weights can be had."""
-    layers: Any = 4
-    """Convolutional layers to draw: N spread evenly through the depth (first and last included), ``all``, or names."""
-    filters: int = Field(default=64, ge=1, le=1024)
-    """Filters per layer in a mosaic (the first N), drawn 8 per row."""
-    size: int = Field(default=64, ge=16, le=512)
-    """Side in pixels of each filter-visualisation image."""
-    steps: int = Field(default=40, ge=0, le=5000)
-    """The most optimisation steps a layer's filter images take: they stop sooner once their objective stops rising
-    (cheap early layers run longer than costly deep ones); a layer linear in the input takes none (closed form)."""
-    learning_rate: float | None = Field(default=None, gt=0, le=10)
-    """Adam learning rate of filter visualisation (default: the family's, ``filters.LEARNING_RATE`` for all of them)."""
-    top_k: int = Field(default=3, ge=1, le=100)
-    """Predictions listed per image."""
-    class_index: int | None = Field(default=None, ge=0)
-    """Class explained by heatmaps; the top-1 prediction of each image when absent."""
-    cam: list[str] = Field(default_factory=lambda: ["gradcam"], min_length=1)
-    """Class-activation methods to render side by side (all come from the same forward and backward pass); the
-    names of ``compute.cams.METHODS``."""
-    photos_per_layer_page: int = Field(default=8, ge=1)
-    """Photos shown on each layer page, with their activation grids (the atlas' first ones); every photo's heatmaps
-    through every layer are on its own page per backbone. Bounds a layer page's length and the atlas' bytes."""
-    faithfulness_steps: int = Field(default=16, ge=0, le=128)
-    """Steps of the deletion and insertion curves that score every heatmap (0: no scores, no sanity check); each
-    photo then costs ``2 + 2 x maps x (steps - 1)`` passes through the network, a map per layer and method."""
-    examples_per_unit: int = Field(default=8, ge=0, le=32)
-    """Natural examples shown per unit of each drawn layer: the photo crops where it responds most strongly, on the
-    layer's units page (0: none)."""
-    examples: list[str] | None = Field(default=None, min_length=1)
-    """Where the natural examples come from: image files, folders or globs, or an Oxford-IIIT Pet folder (all 7,349
-    photos); default: the atlas' ``images``. Adding photos computes only the groups of photos they fall in."""
-    examples_per_breed: int | None = Field(default=None, ge=1)
-    """With an Oxford-IIIT Pet folder as ``examples``: take this many photos of each breed."""
-    heatmap_alpha: float = Field(default=0.4, ge=0, le=1)
-    """Weight of the heatmap colour when laid over the photo."""
-    seed: int = Field(default=0, ge=0)
-    """Seed of random weights and of filter visualisation noise."""
-    docs_dir: Path = Path("site_src")
-    """MkDocs docs folder; the generator writes into its ``atlas/`` sub-folder only."""
-    site_dir: Path = Path("site")
-    """Where ``mkdocs build`` writes the site."""
-    cache_dir: Path = Path(".atlas-cache")
-    """Content-addressed cache of computed arrays."""
-    build_site: bool = True
-    """Run ``mkdocs build --strict`` after generating the pages."""
-    runner_gmacs: float = Field(default=6.0, gt=0)
-    """Billions of multiply-accumulates a second that a shard's runner computes, as the cost model counts them
-    (``compute.cost``): what ``--shards-for`` divides the work by. Every shard's build logs the rate it reached; 6
-    is the slowest measured on 2 CPU cores (a depthwise network at the publish profile)."""
 
-    @field_validator("layers", mode="before")
+    @field_validator("layers", mode="before", check_fields=False)
     @classmethod
     def _layers_form(cls, layers: Any) -> int | str | list[str]:
         if isinstance(layers, bool):
@@ -199,12 +127,12 @@ class AtlasConfig(BaseModel):
             return layers
         raise ValueError(f"must be a positive number, 'all', or a list of layer names (got {layers!r})")
 
-    @field_validator("weights")
+    @field_validator("weights", check_fields=False)
     @classmethod
     def _weights_known(cls, weights: str) -> str:
         return _check_weights(weights)
 
-    @field_validator("cam")
+    @field_validator("cam", check_fields=False)
     @classmethod
     def _cam_methods_known(cls, methods: list[str]) -> list[str]:
         from generator.compute.cams import METHODS  # NumPy only: validating a config never imports TensorFlow
@@ -215,7 +143,7 @@ class AtlasConfig(BaseModel):
         return methods
 
     @model_validator(mode="after")
-    def _backbone_weights_known(self) -> "AtlasConfig":
+    def _backbone_weights_known(self) -> "_AtlasFields":
         for index, spec in enumerate(self.backbones):
             if spec.weights is not None:
                 try:
@@ -232,6 +160,21 @@ class AtlasConfig(BaseModel):
             raise ValueError(f"backbones: {', '.join(duplicates)} appears twice; give each entry distinct options")
         return self
 
+
+
+def _field(setting: Setting) -> Any:
+    """The pydantic field of a setting: its default (a list's as a fresh copy each time), bounds and help."""
+    if isinstance(setting.default, tuple):
+        return Field(default_factory=lambda: list(setting.default), description=setting.help, **setting.bounds)
+    return Field(default=setting.default, description=setting.help, **setting.bounds)
+
+
+AtlasConfig = create_model(
+    "AtlasConfig", __base__=_AtlasFields, __module__=__name__,
+    __doc__="A whole atlas: which networks, which photos, what to compute, and where to write it; its settings are "
+            "declared in ``generator.settings``.",
+    **{name: (setting.type, _field(setting)) for name, setting in SETTINGS.items()},
+)
 
 WEIGHT_CHOICES = ("auto", "imagenet", "package", "random")
 

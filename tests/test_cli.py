@@ -185,3 +185,65 @@ def test_the_default_atlas_fits_one_shard_and_the_publish_profile_needs_faster_r
     assert fast.returncode == 0, fast.stderr[-2000:]
     matrix = json.loads(fast.stdout)
     assert len(matrix) > 1 and all(entry["minutes"] <= 96 for entry in matrix), matrix
+
+
+FLAG_VALUES = {int: ("7", 7), float: ("0.25", 0.25), str: ("random", "random")}
+"""A flag's text and the value it gives, by the setting's type (special forms below)."""
+SPECIAL = {"layers": ("conv1,conv2", ["conv1", "conv2"]), "profile": ("quick", "quick"), "cam": ("layercam", ["layercam"]),
+           "images": ("data/pets-sample", ["data/pets-sample"]), "examples": ("data/pets-sample", ["data/pets-sample"]),
+           "docs_dir": ("out/docs", "out/docs"), "site_dir": ("out/site", "out/site"), "cache_dir": ("out/c", "out/c"),
+           "heatmap_alpha": ("0.5", 0.5), "title": ("My atlas", "My atlas"), "size": ("48", 48)}
+
+
+def _flagged() -> list[str]:
+    from generator.settings import SETTINGS
+
+    return [name for name, setting in SETTINGS.items() if setting.flag]
+
+
+@pytest.mark.parametrize("name", _flagged())
+def test_every_settings_flag_sets_it_from_its_one_declaration(name):
+    """The flag, its type and its help come from the setting's declaration (``generator.settings``)."""
+    from generator.cli import build_overrides, make_parser
+    from generator.config import load_config
+    from generator.settings import SETTINGS
+
+    setting = SETTINGS[name]
+    if setting.type is bool:
+        argv, expected = [setting.flag], setting.switch
+    else:
+        text, expected = SPECIAL.get(name) or FLAG_VALUES[_scalar(setting.type)]
+        argv = [setting.flag, text]
+    parser = make_parser()
+    config = load_config(None, build_overrides(parser.parse_args(["build", "--model", "vgg16", *argv])))
+    value = getattr(config, name)
+    assert (str(value) if isinstance(expected, str) and not isinstance(value, str) else value) == expected
+    assert getattr(load_config(None, build_overrides(parser.parse_args(["build", "--model", "vgg16"]))), name) == (
+        list(setting.default) if isinstance(setting.default, tuple) else setting.default)
+    help_text = " ".join(parser._subparsers._group_actions[0].choices["build"].format_help().split())
+    assert setting.flag in help_text
+    if setting.default is not None and setting.type is not bool:
+        shown = ",".join(setting.default) if isinstance(setting.default, tuple) else setting.default
+        assert f"(default {shown})" in help_text
+
+
+def _scalar(annotation) -> type:
+    for candidate in (int, float):
+        if annotation is candidate or candidate in getattr(annotation, "__args__", ()):
+            return candidate
+    return str
+
+
+def test_the_model_the_profiles_and_the_report_come_from_the_declarations():
+    from generator.config import AtlasConfig
+    from generator.settings import PROFILES, REPORTED_SETTINGS, SETTINGS
+
+    assert set(SETTINGS) | {"backbones"} == set(AtlasConfig.model_fields)
+    for name, setting in SETTINGS.items():
+        field = AtlasConfig.model_fields[name]
+        assert field.description == setting.help and field.annotation == setting.type, name
+    assert PROFILES["quick"] == {"layers": 3, "filters": 64, "size": 64, "steps": 24, "faithfulness_steps": 4}
+    assert PROFILES["publish"] == {"layers": "all", "filters": 64, "size": 128, "steps": 256, "faithfulness_steps": 16,
+                                   "examples_per_unit": 0}
+    assert {"filters", "size", "steps", "cam", "seed"} <= set(REPORTED_SETTINGS)
+    assert not {"docs_dir", "cache_dir", "title"} & set(REPORTED_SETTINGS)

@@ -98,7 +98,7 @@ def _imports_in(tree: ast.AST) -> frozenset[str]:
 
 
 KEYED_AS_VALUES = (
-    "generator.config", "generator.registry",
+    "generator.config", "generator.settings", "generator.registry",
     "generator.plan", "generator.plan.units", "generator.plan.keys", "generator.plan.names", "generator.plan.select",
 )
 """Modules left out of every closure: what they shape reaches the keys as values (see the module's docstring).

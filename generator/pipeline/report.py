@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from generator.cache.layout import CacheLayout
 from generator.config import AtlasConfig
+from generator.settings import REPORTED_SETTINGS
 from generator.output.files import write_text_if_changed
 
 
@@ -25,10 +26,6 @@ class BuildStats:
     """Work units this build was responsible for (a shard's share, or all)."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds per stage: images, each backbone by name, pages, site."""
-
-
-REPORTED_SETTINGS = ("profile", "weights", "allow_untrained", "layers", "filters", "size", "steps", "learning_rate",
-                     "top_k", "class_index", "cam", "faithfulness_steps", "heatmap_alpha", "seed", "per_breed")
 
 
 def report_settings(config: AtlasConfig) -> list[tuple[str, str]]:

@@ -110,7 +110,7 @@ def test_edits_that_shape_no_value_redo_nothing(project):
     of the best-heatmap rule, the Oxford-IIIT Pet list's parsing, a docstring of the filters' code, and code edits
     to the plan's types and paths, the table of kinds and the compute stage."""
     _replace(project, "generator/config.py", '"""The atlas configuration:', '"""The configuration of an atlas:')
-    _replace(project, "generator/config.py", "runner_gmacs: float = Field(default=6.0,", "runner_gmacs: float = Field(default=7.0,")
+    _replace(project, "generator/settings.py", "        float, 6.0,", "        float, 7.0,")  # runner_gmacs
     _replace(project, "generator/registry.py", '        _app("convnext_tiny", "ConvNeXtTiny", "convnext", 224, "convnext"),',
              '        _app("convnext_tiny", "ConvNeXtTiny", "convnext", 224, "convnext"),\n'
              '        _app("convnext_pico", "ConvNeXtPico", "convnext", 224, "convnext"),')
