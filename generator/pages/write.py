@@ -81,7 +81,7 @@ def write_pages(atlas: AtlasResult, writer) -> None:
     # what an unscored network's card shows: its deepest layer's map of the first method (every classifier draws
     # the same methods); None when no network has a classifier
     cam_title = classifiers[0].layers[-1].figures[0].heatmaps[0].title if classifiers else None
-    top_k = atlas.backbones[0].settings["top_k"]  # the atlas' setting, the same for every backbone
+    top_k = atlas.backbones[0].page_settings["top_k"]  # the atlas' setting, the same for every backbone
     pages[names.PHOTOS_PAGE] = ("photos.md.j2", dict(photos=atlas.photos))
     for photo in atlas.photos:
         pages[photo.page] = ("image.md.j2", dict(photo=photo, backbones=atlas.backbones, cam_title=cam_title, top_k=top_k,

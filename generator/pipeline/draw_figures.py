@@ -113,12 +113,8 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         breed_ranks = {image_id: class_rank(analysis.probabilities, plan.class_names, images[image_id].breed)
                        for image_id, analysis in analyses.items()}
     return BackboneResult(
-        name=plan.name,
-        title=plan.title,
+        **plan.backbone_facts(),
         page=names.backbone_page(plan.name),
-        provenance=plan.provenance,
-        input_shape=plan.input_shape,
-        summary=plan.summary,
         architecture_svg=svg,
         architecture_png=png,
         architecture_note=note,
@@ -128,10 +124,6 @@ def draw_backbone(draw: Draw, plan: BackbonePlan, arrays: BackboneArrays) -> Bac
         confusion_chart=_confusions(draw, plan, predictions, breed_ranks, images),
         layers=[_layer(draw, plan, layer, arrays, scores[depth].methods if scores else [])
                 for depth, layer in enumerate(plan.layers)],
-        settings=plan.page_settings,
-        application=plan.application,
-        alpha=plan.alpha,
-        heatmap_alpha=plan.heatmap_alpha,
         best_heatmap=best,
         scores_chart=_scores_chart(draw, plan, scores, best),
         scored_photos=len(arrays["scores"]),

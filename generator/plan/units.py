@@ -7,7 +7,7 @@ each reads what it needs from here and nothing is looked up again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the plan is read by the drawing side, which never imports compute/
@@ -123,27 +123,41 @@ class LayerPlan(LayerFacts):
 
 
 @dataclass(frozen=True)
-class BackbonePlan:
-    """Everything a build does for one backbone, decided before any compute."""
+class BackboneFacts:
+    """What every page states about a backbone, decided by the plan and handed to the pages whole
+    (``BackboneResult`` is made with ``**plan.backbone_facts()``), never copied field by field."""
 
     name: str
     title: str
     application: str
     """Registry name (``mobilenet``) or the model file's name: backbones of one application form a width sweep."""
     alpha: float | None
+    """Width multiplier, for MobileNet-family backbones."""
     provenance: "Provenance"
     input_shape: tuple[int, int, int]
+    summary: "Summary"
+    heatmap_alpha: float
+    """Opacity of a heatmap's colours over its photo."""
+    page_settings: dict[str, object]
+    """The settings its pages state (filter size, steps, seed, learning rate, precision, top-k)."""
+
+    def backbone_facts(self) -> dict[str, object]:
+        """The facts alone, to hand on to a result."""
+        return {name: getattr(self, name) for name in BackboneFacts.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class BackbonePlan(BackboneFacts):
+    """Everything a build does for one backbone, decided before any compute."""
+
     class_names: tuple[str, ...] | None
     top_k: int
-    heatmap_alpha: float
-    summary: "Summary"
     architecture_dot: str | None
     architecture: tuple[Figure, Figure] | None
     """(SVG, PNG); None when the graph is too large for a readable plot."""
     work: dict[str, KindPlan]
     """Per unit kind (``units.table.KINDS``, in its order): its settings and units."""
     layers: tuple[LayerPlan, ...]
-    page_settings: dict[str, object] = field(default_factory=dict)
     confusion: Figure | None = None
     """The chart of its breed confusions, when it has a classifier and some photos have a breed it can be scored on."""
     faithfulness_chart: Figure | None = None

@@ -7,16 +7,11 @@ Paths of files and pages are relative to the generated folder (``<docs_dir>/atla
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from generator.classes import Prediction
 from generator.results.filter_run import FilterRun
-from generator.plan.units import LayerFacts
+from generator.plan.units import BackboneFacts, LayerFacts
 from generator.results.scoring import BestHeatmap, MethodScore
-from generator.weights import Provenance
-
-if TYPE_CHECKING:
-    from generator.compute.summary import Summary
 
 
 @dataclass(frozen=True)
@@ -150,31 +145,21 @@ class LayerResult(LayerFacts):
 
 
 @dataclass(frozen=True)
-class BackboneResult:
-    name: str
-    title: str
+class BackboneResult(BackboneFacts):
+    """A drawn backbone: its facts (``plan.units.BackboneFacts``), its figures and what its photos gave."""
+
     page: str
-    provenance: Provenance
-    input_shape: tuple[int, int, int]
-    summary: "Summary"
     architecture_svg: str | None
     architecture_png: str | None
     architecture_note: str | None
     has_classifier: bool
     predictions: dict[str, list[Prediction]]
     layers: list[LayerResult]
-    settings: dict[str, object] = field(default_factory=dict)
     breed_ranks: dict[str, int | None] = field(default_factory=dict)
     """Per photo, the rank of its breed's class among this network's (0: top-1); None where not scored
     (see ``breeds.class_rank``)."""
     confusion_chart: str | None = None
     """SVG of its breed confusions (see ``render.confusion``), when some photos' breeds are scored."""
-    application: str = ""
-    """Registry name (``mobilenet``) or the model file's name: backbones of one application form a width sweep."""
-    alpha: float | None = None
-    """Width multiplier, for MobileNet-family backbones."""
-    heatmap_alpha: float = 0.4
-    """Opacity of a heatmap's colours over its photo."""
     best_heatmap: BestHeatmap | None = None
     """Its best layer and method by ``scoring.best_heatmap``; None when heatmaps are not scored."""
     scores_chart: str | None = None
