@@ -26,7 +26,7 @@ bench: install  ## benchmarks against the seed loop and tf-keras-vis (installs t
 # other groups are kept); without GROUP every mutant is run afresh (several hours on 2 cores).
 MUTATION_cams := "generator.compute.cams*" "generator.compute.heatmaps*" "generator.compute.activations*"
 MUTATION_render := "generator.render*"
-MUTATION_examples := "generator.compute.examples*" "generator.results.top_examples*" "generator.formulas.field_box*" "generator.units.examples*"
+MUTATION_examples := "generator.compute.examples*" "generator.compute.parts*" "generator.results.top_examples*" "generator.formulas.field_box*" "generator.units.examples*"
 MUTATION_scores := "generator.compute.faithfulness*" "generator.compute.sanity*" "generator.formulas.curve_area*" "generator.results.scoring*" "generator.units.scores*"
 MUTATION_plan := "generator.plan*" "generator.results.breeds*" "generator.units.analysis*" "generator.units.filters*" "generator.units.base*" "generator.units.table*"
 MUTATION_filters := "generator.compute.convergence*" "generator.compute.closed_form*"

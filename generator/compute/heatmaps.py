@@ -101,6 +101,24 @@ def gradcam(model, images: np.ndarray, layer_names: list[str], class_index: int 
     return explain(model, images, layer_names, class_index).heatmaps
 
 
+def layer_gradients(model, images: np.ndarray, layer_name: str,
+                    class_indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(activations, gradients of the explained class' pre-softmax score, both float32 (N, h, w, C); the explained
+    classes, int32 (N,)) of one layer for a preprocessed batch, from one eager forward and backward pass: what the
+    building blocks (``parts``) attribute the score with. ``class_indices``: a class per image (default: top-1)."""
+    import tensorflow as tf
+
+    flat, names = reachable(model, [layer_name])
+    forward_backward, classes = _forward_backward(flat, tuple(names), False)
+    images = np.asarray(images, dtype=np.float32)
+    chosen = np.full(len(images), -1, np.int32) if class_indices is None else np.asarray(class_indices, np.int32).reshape(len(images))
+    if ((chosen < -1) | (chosen >= classes)).any():
+        raise ValueError(f"class_indices {chosen.tolist()} are outside the model's {classes} classes")
+    activations, gradients, _, explained = forward_backward(tf.convert_to_tensor(images), tf.convert_to_tensor(chosen))
+    return (np.asarray(activations[0], dtype=np.float32), np.asarray(gradients[0], dtype=np.float32),
+            np.asarray(explained, dtype=np.int32))
+
+
 _PASSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 """Per model, per (layers, compiled): the forward-and-backward pass, built once, reused per batch."""
 
