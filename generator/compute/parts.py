@@ -12,6 +12,7 @@ descent), deterministic for a seed.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,8 @@ from generator.compute.activations import layer_activations
 from generator.compute.heatmaps import layer_gradients
 
 MAX_ITERATIONS = 400
-"""Coordinate-descent iterations of the factorisation at most: a 7 x 7 x 1280 layer converges in fewer."""
+"""Coordinate-descent iterations of the factorisation at most (the relative error says how well it fits; on an
+untrained MobileNetV2 over noise some layers reach the cap, at errors of 0.27-0.36)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def factorise(activations: np.ndarray, groups: int, seed: int = 0) -> tuple[np.n
     """(S (positions, groups), C (groups, channels), relative error) of (positions, channels) activations clipped
     at 0; fewer positions or channels than ``groups`` leave the extra parts empty."""
     from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
 
     clipped = np.maximum(np.asarray(activations, dtype=np.float64), 0.0)
     norm = float(np.linalg.norm(clipped))
@@ -70,7 +73,9 @@ def factorise(activations: np.ndarray, groups: int, seed: int = 0) -> tuple[np.n
     if norm == 0.0:
         return spatial, channels, 0.0
     nmf = NMF(n_components=rank, init="nndsvda", solver="cd", max_iter=MAX_ITERATIONS, random_state=seed)
-    spatial[:, :rank] = nmf.fit_transform(clipped)
+    with warnings.catch_warnings():  # a factorisation stopped at the cap says so in its error, not on the terminal
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        spatial[:, :rank] = nmf.fit_transform(clipped)
     channels[:rank] = nmf.components_
     return spatial, channels, float(np.linalg.norm(clipped - spatial @ channels)) / norm
 
