@@ -2,7 +2,7 @@
 
 Every unit that takes photos reads their pixels through this module, so it is part of their code (the code hash,
 ``cache.code``); where the photos come from (files, folders, globs, the Oxford-IIIT Pet list) is
-``photo_files``, which shapes no pixel: editing it recomputes nothing.
+``photos.folders``, which shapes no pixel: editing it recomputes nothing.
 """
 
 from __future__ import annotations
