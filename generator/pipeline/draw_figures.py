@@ -25,7 +25,7 @@ from generator.photos.image import SourceImage
 from generator.pipeline.arrays import BackboneArrays, LayerFilters
 from generator.plan import names
 from generator.plan.keys import PHOTO_SIDE, THUMBNAIL_SIDE
-from generator.formulas.field_box import photo_box
+from generator.formulas.field_box import LEAST_FRACTION, photo_box
 from generator.plan.units import ACTIVATION_THUMBNAIL_SIDE, CROP_SIDE, BackbonePlan, Figure, LayerPlan, PhotoPlan
 from generator.render.activations import activation_png
 from generator.render.architecture import graphviz, png_dpi
@@ -33,7 +33,7 @@ from generator.render.confusion import confusion_svg
 from generator.render.contrast import stretch
 from generator.render.faithfulness_chart import scores_svg
 from generator.render.encode import jpeg_bytes, png_bytes, webp_bytes, webp_thumbnail
-from generator.render.mosaic import tile, tile_place
+from generator.render.mosaic import COLUMNS, tile, tile_place
 from generator.render.overlay import map_png
 from generator.render.unit_crops import Crop, unit_strip
 from generator.results.atlas import (
@@ -230,6 +230,8 @@ def _layer(draw: Draw, plan: BackbonePlan, layer: LayerPlan, arrays: BackboneArr
         examples_from_atlas=([image.path for image in plan.example_images]
                              == [unit.image.path for unit in plan.units_of("analysis")]),
         filter_run=filters.run,
+        grid_columns=COLUMNS,
+        crop_least_side=max(plan.input_shape[:2]) * LEAST_FRACTION,
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from generator.plan.units import ACTIVATION_LEVELS, ACTIVATION_TILE
 from generator.render.colormaps import lookup_table
 from generator.render.encode import palette_png_bytes
-from generator.render.mosaic import BACKGROUND, tile_indices
+from generator.render.mosaic import BACKGROUND, COLUMNS, tile_indices
 
 GAP_INDEX = ACTIVATION_LEVELS
 """The palette index of the gaps between tiles (``mosaic.BACKGROUND``)."""
@@ -37,12 +37,12 @@ def enlarged(levels: np.ndarray, tile_size: int = ACTIVATION_TILE) -> np.ndarray
     return levels.repeat(repeat, axis=1).repeat(repeat, axis=2)
 
 
-def activation_grid(levels: np.ndarray, columns: int = 8) -> np.ndarray:
+def activation_grid(levels: np.ndarray, columns: int = COLUMNS) -> np.ndarray:
     """uint8 RGB grid of (k, h, w) levels, ``columns`` channels per row."""
     return palette()[_grid_indices(levels, columns)]
 
 
-def activation_png(levels: np.ndarray, columns: int = 8) -> bytes:
+def activation_png(levels: np.ndarray, columns: int = COLUMNS) -> bytes:
     """The grid of ``activation_grid`` as a palette PNG: the same pixels, a third of the bytes."""
     return palette_png_bytes(_grid_indices(levels, columns), palette())
 

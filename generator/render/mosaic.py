@@ -7,10 +7,12 @@ import math
 import numpy as np
 
 BACKGROUND = (24, 24, 27)
+COLUMNS = 8
+"""Tiles per row of a mosaic and of an activation grid: the pages say so (``LayerResult.grid_columns``)."""
 """Opaque dark border: tiles read well on light and dark pages alike."""
 
 
-def tile(images: np.ndarray, columns: int = 8, gap: int = 2, background: tuple[int, int, int] = BACKGROUND) -> np.ndarray:
+def tile(images: np.ndarray, columns: int = COLUMNS, gap: int = 2, background: tuple[int, int, int] = BACKGROUND) -> np.ndarray:
     """uint8 (rows*h + gaps, columns*w + gaps, 3) grid of uint8 ``images`` (N, h, w, 3), row by row."""
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
@@ -18,7 +20,7 @@ def tile(images: np.ndarray, columns: int = 8, gap: int = 2, background: tuple[i
     return _grid(images, columns, gap, background)
 
 
-def tile_indices(indices: np.ndarray, columns: int = 8, gap: int = 2, background: int = 255) -> np.ndarray:
+def tile_indices(indices: np.ndarray, columns: int = COLUMNS, gap: int = 2, background: int = 255) -> np.ndarray:
     """``tile`` for palette images: uint8 (N, h, w) colour indices, the gaps filled with index ``background``."""
     indices = np.asarray(indices)
     if indices.ndim != 3 or indices.dtype != np.uint8:
@@ -26,7 +28,7 @@ def tile_indices(indices: np.ndarray, columns: int = 8, gap: int = 2, background
     return _grid(indices, columns, gap, background)
 
 
-def tile_place(index: int, count: int, height: int, width: int, columns: int = 8,
+def tile_place(index: int, count: int, height: int, width: int, columns: int = COLUMNS,
                gap: int = 2) -> tuple[int, int, int, int]:
     """(top, left) of image ``index`` of ``count`` in the grid ``tile`` makes, and the grid's (height, width):
     where pages find one filter's image in its layer's mosaic."""

@@ -128,6 +128,10 @@ class LayerResult(LayerFacts):
     """Whether the examples come from the atlas' own photos (else from a separate ``examples:`` set)."""
     filter_run: FilterRun | None = None
     """How its filter images were made (steps, why they stopped); None where not known."""
+    grid_columns: int = 8
+    """Tiles per row of its mosaic and activation grids (``render.mosaic.COLUMNS``)."""
+    crop_least_side: float = 0.0
+    """The side, in input pixels, a natural example's crop is widened to at least (``formulas.field_box``)."""
 
     @property
     def units_below_one(self) -> list[UnitResult]:

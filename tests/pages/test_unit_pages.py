@@ -107,3 +107,22 @@ def test_the_printed_strongest_mean_and_share_fired_are_the_activations_own_reco
         line = re.search(r"Strongest \*\*(.+?)\*\* · mean (.+?) · fires on \*\*(.+?)\*\*", section)
         assert line, section
         assert line.groups() == (response(per_photo.max()), response(per_photo.mean()), percent((per_photo > 0).mean()))
+
+
+def test_the_pages_state_the_grids_columns_and_the_crops_least_side_from_the_code(drawn):
+    """Neither page restates a constant: the tiles per row and the side a small field's crop is widened to come
+    from the drawing (``render.mosaic.COLUMNS``, ``formulas.field_box.LEAST_FRACTION``); changed there, the text
+    follows."""
+    import dataclasses
+
+    from generator.formulas.field_box import LEAST_FRACTION
+    from generator.render.mosaic import COLUMNS
+
+    backbone, photos, _ = drawn
+    layer = backbone.layers[0]
+    assert (layer.grid_columns, layer.crop_least_side) == (COLUMNS, max(backbone.input_shape[:2]) * LEAST_FRACTION)
+    other = dataclasses.replace(layer, grid_columns=6, crop_least_side=float(layer.receptive_field + 3))
+    layer_page = " ".join(render("layer.md.j2", layer.page, backbone=backbone, layer=other, photos=photos).split())
+    units_page = render("units.md.j2", layer.units_page, backbone=backbone, layer=other, photos=photos)
+    assert "6 per row" in layer_page and f"widened to {layer.receptive_field + 3} px to show its surroundings" in units_page
+    assert "widened" not in render("units.md.j2", layer.units_page, backbone=backbone, layer=layer, photos=photos)
